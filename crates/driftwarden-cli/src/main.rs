@@ -1,0 +1,529 @@
+//! `driftwarden`: the command-line adapter over the core. Argument parsing and printing only;
+//! every rule lives in `driftwarden-core`.
+
+mod output;
+mod secret;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use driftwarden_core::{
+    default_registry_dir, AddMember, AddModel, AddNhi, Clock, CoreError, CreateRegistry, FixedClock,
+    Registry, SetDecisionRights, SetThreshold, SystemClock, UpdateModel,
+};
+
+use output::{print_json, Table};
+
+#[derive(Parser)]
+#[command(name = "driftwarden", version, about = "Driftwarden: governed model drift, from the command line")]
+struct Cli {
+    /// Registry folder [env: DRIFTWARDEN_REGISTRY; default: the platform data folder]
+    #[arg(long, global = true, value_name = "DIR")]
+    registry: Option<PathBuf>,
+    /// The member acting [env: DRIFTWARDEN_MEMBER]
+    #[arg(long, global = true, value_name = "EMAIL", env = "DRIFTWARDEN_MEMBER")]
+    member: Option<String>,
+    /// Read the passphrase from this file (first line) [else DRIFTWARDEN_PASSPHRASE, else a prompt]
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new registry with you as its first member (an admin)
+    Init {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Extra roles besides admin (default: admin and owner)
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Who you are signed in as, and where
+    Status(JsonFlag),
+    /// Members: add, list, show, change roles, offboard
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Models: register, update, decision rights, list, show
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Thresholds: propose, list
+    #[command(subcommand)]
+    Threshold(ThresholdCmd),
+    /// Non-human identities: add, link, list, show
+    #[command(subcommand)]
+    Nhi(NhiCmd),
+    /// The audit log: show, verify
+    #[command(subcommand)]
+    Log(LogCmd),
+}
+
+#[derive(Args)]
+struct JsonFlag {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Add a member (admin)
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, owner, validator, approver, engineer, compliance (repeat or comma-separate)
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<String>,
+        /// The new member's passphrase, from this file [else DRIFTWARDEN_NEW_PASSPHRASE, else a prompt]
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    List(JsonFlag),
+    Show {
+        email: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Replace a member's roles (admin)
+    Roles {
+        email: String,
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<String>,
+    },
+    /// Offboard a member: rotates the registry key and removes their key slot (admin)
+    Offboard {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Register a model version
+    Add {
+        name: String,
+        #[arg(long)]
+        version: String,
+        /// The accountable owner (a member with the owner role)
+        #[arg(long)]
+        owner: String,
+        /// Intended use
+        #[arg(long = "use")]
+        intended_use: String,
+        /// Business function
+        #[arg(long = "function")]
+        business_function: String,
+        /// Risk tier: high, medium, low
+        #[arg(long)]
+        tier: String,
+        /// Deployment mode: production (default), shadow, canary
+        #[arg(long)]
+        mode: Option<String>,
+        /// The model is in scope of a regulation (its dispositions always need a co-sign)
+        #[arg(long)]
+        regulated: bool,
+    },
+    /// Change a model's descriptive fields or owner
+    Update {
+        model: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long = "use")]
+        intended_use: Option<String>,
+        #[arg(long = "function")]
+        business_function: Option<String>,
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        mode: Option<String>,
+        #[arg(long, value_name = "true|false")]
+        regulated: Option<bool>,
+    },
+    /// Set decision rights: alert recipients, validator, pause/rollback authority, business approver
+    Rights {
+        model: String,
+        /// Alert recipient (repeat); replaces the list
+        #[arg(long = "alerts", value_name = "EMAIL")]
+        alerts: Vec<String>,
+        #[arg(long)]
+        validator: Option<String>,
+        /// Who may pause or roll back
+        #[arg(long)]
+        rollback: Option<String>,
+        /// The business approver
+        #[arg(long)]
+        approver: Option<String>,
+    },
+    List(JsonFlag),
+    Show {
+        model: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum ThresholdCmd {
+    /// Propose a threshold (a new version; it needs approval)
+    Set {
+        model: String,
+        metric: String,
+        #[arg(long, allow_negative_numbers = true)]
+        breach: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        warn: Option<f64>,
+        /// above (default) or below
+        #[arg(long)]
+        direction: Option<String>,
+    },
+    List {
+        model: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum NhiCmd {
+    /// Register a non-human identity (metadata only, never the secret)
+    Add {
+        name: String,
+        /// service-account, api-key, oauth-client, token, certificate, ssh-key, secret
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long, allow_negative_numbers = true)]
+        rotation_days: i64,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        last_rotated: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long = "env")]
+        environment: Option<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Record that a model depends on an NHI
+    Link {
+        nhi: String,
+        model: String,
+        #[arg(long)]
+        usage: String,
+    },
+    List(JsonFlag),
+    Show {
+        name: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCmd {
+    /// Print audit events, oldest first
+    Show {
+        /// Only the newest N events
+        #[arg(long)]
+        limit: Option<i64>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Recompute the hash chain; names the first bad sequence number
+    Verify(JsonFlag),
+}
+
+fn clock() -> Result<Arc<dyn Clock>, CoreError> {
+    match std::env::var("DRIFTWARDEN_NOW") {
+        Ok(s) if !s.trim().is_empty() => {
+            let t = chrono::DateTime::parse_from_rfc3339(s.trim()).map_err(|_| {
+                CoreError::invalid("DRIFTWARDEN_NOW", format!("{s:?} is not an RFC 3339 time"))
+            })?;
+            Ok(Arc::new(FixedClock(t.with_timezone(&chrono::Utc))))
+        }
+        _ => Ok(Arc::new(SystemClock)),
+    }
+}
+
+impl Cli {
+    fn registry_dir(&self) -> PathBuf {
+        self.registry.clone().unwrap_or_else(default_registry_dir)
+    }
+
+    fn open(&self) -> Result<Registry, CoreError> {
+        let email = self.member.clone().ok_or_else(|| {
+            CoreError::invalid("member", "name the member with --member EMAIL or DRIFTWARDEN_MEMBER")
+        })?;
+        let pass = secret::passphrase(self.passphrase_file.as_deref())?;
+        Registry::open(&self.registry_dir(), &email, &pass, clock()?)
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CoreError> {
+    match &cli.command {
+        Command::Init { org, email, name, roles } => {
+            let pass = secret::new_passphrase(cli.passphrase_file.as_deref(), "DRIFTWARDEN_PASSPHRASE")?;
+            let input = CreateRegistry { org: org.clone(), email: email.clone(), name: name.clone(), roles: roles.clone() };
+            let reg = Registry::create(&cli.registry_dir(), &input, &pass, clock()?)?;
+            println!("Created registry {} for {} (member {})", reg.dir().display(), org, reg.member_email());
+        }
+        Command::Status(j) => {
+            let reg = cli.open()?;
+            let s = reg.session()?;
+            if j.json {
+                print_json(&s);
+            } else {
+                println!("registry  {}\norg       {}\nmember    {} <{}>\nroles     {}\nschema    v{}",
+                    s.dir, s.org, s.member.name, s.member.email,
+                    s.member.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "), s.schema_version);
+            }
+        }
+        Command::Member(cmd) => member(&cli, cmd)?,
+        Command::Model(cmd) => model(&cli, cmd)?,
+        Command::Threshold(cmd) => threshold(&cli, cmd)?,
+        Command::Nhi(cmd) => nhi(&cli, cmd)?,
+        Command::Log(cmd) => log(&cli, cmd)?,
+    }
+    Ok(())
+}
+
+fn member(cli: &Cli, cmd: &MemberCmd) -> Result<(), CoreError> {
+    let mut reg = cli.open()?;
+    match cmd {
+        MemberCmd::Add { email, name, roles, new_passphrase_file } => {
+            let pass = secret::new_passphrase(new_passphrase_file.as_deref(), "DRIFTWARDEN_NEW_PASSPHRASE")?;
+            let m = reg.add_member(&AddMember { email: email.clone(), name: name.clone(), roles: roles.clone() }, &pass)?;
+            println!("Added member {} <{}> ({})", m.name, m.email, join_roles(&m.roles));
+        }
+        MemberCmd::List(j) => {
+            let list = reg.list_members()?;
+            if j.json {
+                return Ok(print_json(&list));
+            }
+            let mut t = Table::new(&["EMAIL", "NAME", "ROLES", "STATUS", "ADDED"]);
+            for m in &list {
+                t.row(vec![m.email.clone(), m.name.clone(), join_roles(&m.roles), m.status.to_string(), m.created_at.clone()]);
+            }
+            t.print();
+        }
+        MemberCmd::Show { email, json } => {
+            let m = reg.member(email)?;
+            if json.json {
+                return Ok(print_json(&m));
+            }
+            println!("{} <{}>\nroles       {}\nstatus      {}\nadded       {}\nsigning key {}",
+                m.name, m.email, join_roles(&m.roles), m.status, m.created_at, m.signing_public_key);
+            if let (Some(at), Some(why)) = (&m.offboarded_at, &m.offboard_reason) {
+                println!("offboarded  {at}: {why}");
+            }
+        }
+        MemberCmd::Roles { email, roles } => {
+            let m = reg.set_member_roles(email, roles)?;
+            println!("{} now has roles: {}", m.email, join_roles(&m.roles));
+        }
+        MemberCmd::Offboard { email, reason } => {
+            let m = reg.offboard_member(email, reason)?;
+            println!("Offboarded {}; the registry key was rotated and their key slot removed", m.email);
+        }
+    }
+    Ok(())
+}
+
+fn join_roles(roles: &[driftwarden_core::Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
+    let mut reg = cli.open()?;
+    match cmd {
+        ModelCmd::Add { name, version, owner, intended_use, business_function, tier, mode, regulated } => {
+            let m = reg.add_model(&AddModel {
+                name: name.clone(),
+                version: version.clone(),
+                owner: owner.clone(),
+                intended_use: intended_use.clone(),
+                business_function: business_function.clone(),
+                risk_tier: tier.clone(),
+                deployment_mode: mode.clone(),
+                regulated: *regulated,
+            })?;
+            println!("Registered model {} version {} (owner {})", m.name, m.version, m.owner);
+        }
+        ModelCmd::Update { model, owner, intended_use, business_function, tier, mode, regulated } => {
+            let m = reg.update_model(model, &UpdateModel {
+                owner: owner.clone(),
+                intended_use: intended_use.clone(),
+                business_function: business_function.clone(),
+                risk_tier: tier.clone(),
+                deployment_mode: mode.clone(),
+                regulated: *regulated,
+            })?;
+            println!("Updated model {}", m.display_name);
+        }
+        ModelCmd::Rights { model, alerts, validator, rollback, approver } => {
+            let r = reg.set_decision_rights(model, &SetDecisionRights {
+                alert_recipients: if alerts.is_empty() { None } else { Some(alerts.clone()) },
+                validator: validator.clone(),
+                rollback: rollback.clone(),
+                approver: approver.clone(),
+            })?;
+            println!(
+                "Decision rights of {model}: alerts {}; validator {}; rollback {}; approver {}",
+                if r.alert_recipients.is_empty() { "-".into() } else { r.alert_recipients.join(", ") },
+                r.validator.as_deref().unwrap_or("-"),
+                r.rollback.as_deref().unwrap_or("-"),
+                r.approver.as_deref().unwrap_or("-")
+            );
+        }
+        ModelCmd::List(j) => {
+            let list = reg.list_models()?;
+            if j.json {
+                return Ok(print_json(&list));
+            }
+            let mut t = Table::new(&["MODEL", "VERSION", "TIER", "MODE", "REGULATED", "OWNER", "STATUS"]);
+            for m in &list {
+                t.row(vec![m.display_name.clone(), m.version.clone(), m.risk_tier.to_string(), m.deployment_mode.to_string(),
+                    if m.regulated { "yes".into() } else { "no".into() }, m.owner.clone(), m.status.to_string()]);
+            }
+            t.print();
+        }
+        ModelCmd::Show { model, json } => {
+            let d = reg.show_model(model)?;
+            if json.json {
+                return Ok(print_json(&d));
+            }
+            output::print_model(&d);
+        }
+    }
+    Ok(())
+}
+
+fn threshold(cli: &Cli, cmd: &ThresholdCmd) -> Result<(), CoreError> {
+    let mut reg = cli.open()?;
+    match cmd {
+        ThresholdCmd::Set { model, metric, breach, warn, direction } => {
+            let t = reg.set_threshold(model, &SetThreshold { metric: metric.clone(), breach: *breach, warn: *warn, direction: direction.clone() })?;
+            println!("Proposed {} v{} for {model}: breach {} {}{} (needs approval)", t.metric, t.version, t.direction, t.breach,
+                t.warn.map(|w| format!(", warn {w}")).unwrap_or_default());
+        }
+        ThresholdCmd::List { model, json } => {
+            let list = reg.list_thresholds(model)?;
+            if json.json {
+                return Ok(print_json(&list));
+            }
+            output::threshold_table(&list).print();
+        }
+    }
+    Ok(())
+}
+
+fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
+    let mut reg = cli.open()?;
+    match cmd {
+        NhiCmd::Add { name, kind, system, owner, rotation_days, last_rotated, expires, environment, scopes } => {
+            let n = reg.add_nhi(&AddNhi {
+                name: name.clone(),
+                kind: kind.clone(),
+                system: system.clone(),
+                owner: owner.clone(),
+                rotation_days: *rotation_days,
+                last_rotated: last_rotated.clone(),
+                expires: expires.clone(),
+                environment: environment.clone(),
+                scopes: scopes.clone(),
+            })?;
+            println!("Registered NHI {} ({}, owner {})", n.name, n.kind, n.owner);
+        }
+        NhiCmd::Link { nhi, model, usage } => {
+            let l = reg.link_nhi(nhi, model, usage)?;
+            println!("Linked {} to {}", l.nhi, l.model);
+        }
+        NhiCmd::List(j) => {
+            let list = reg.list_nhis()?;
+            if j.json {
+                return Ok(print_json(&list));
+            }
+            let mut t = Table::new(&["NAME", "KIND", "SYSTEM", "OWNER", "ENV", "ROTATION", "LAST ROTATED", "EXPIRES", "MODELS"]);
+            for n in &list {
+                t.row(vec![n.name.clone(), n.kind.to_string(), n.system.clone(), n.owner.clone(),
+                    n.environment.clone().unwrap_or_else(|| "-".into()), format!("{}d", n.rotation_days),
+                    n.last_rotated.clone().unwrap_or_else(|| "-".into()), n.expires.clone().unwrap_or_else(|| "-".into()),
+                    n.linked_models.join(", ")]);
+            }
+            t.print();
+        }
+        NhiCmd::Show { name, json } => {
+            let d = reg.show_nhi(name)?;
+            if json.json {
+                return Ok(print_json(&d));
+            }
+            output::print_nhi(&d);
+        }
+    }
+    Ok(())
+}
+
+fn log(cli: &Cli, cmd: &LogCmd) -> Result<(), CoreError> {
+    let reg = cli.open()?;
+    match cmd {
+        LogCmd::Show { limit, json } => {
+            let events = reg.audit_log(*limit)?;
+            if json.json {
+                return Ok(print_json(&events));
+            }
+            let mut t = Table::new(&["SEQ", "AT", "ACTOR", "OPERATION", "ENTITY", "HASH"]);
+            for e in &events {
+                t.row(vec![e.seq.to_string(), e.at.clone(), e.actor.clone(), e.operation.clone(),
+                    format!("{}:{}", e.entity_type, e.entity_id), e.hash[..16].to_string()]);
+            }
+            t.print();
+        }
+        LogCmd::Verify(j) => {
+            let r = reg.verify_log()?;
+            if j.json {
+                print_json(&r);
+            } else if r.ok {
+                println!("audit log verified: {} events, head {}", r.events, r.head);
+            }
+            if !r.ok {
+                return Err(CoreError::Tampered(format!(
+                    "audit log does not verify at sequence {}: {}",
+                    r.first_bad_seq.unwrap_or_default(),
+                    r.problem.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("driftwarden: error: {e} [{}]", e.code());
+            ExitCode::from(match e.code() {
+                "invalid_input" => 2,
+                "forbidden" => 3,
+                "not_found" => 4,
+                "wrong_passphrase" => 5,
+                "tampered" => 6,
+                _ => 1,
+            })
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! File writes that never leave a half-written file behind.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{CoreError, Result};
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path`, and syncs
+/// the folder: a crash leaves either the old or the new file, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("creating {}", dir.display()), e))?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let res = (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    res.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        CoreError::io(format!("writing {}", path.display()), e)
+    })
+}

@@ -1,0 +1,38 @@
+//! Driftwarden core: the domain, its rules and operations, encrypted storage (SQLCipher), key
+//! slots and the audit chain. The desktop shell and the CLI are thin adapters over this crate.
+
+pub mod audit;
+pub mod canonical;
+pub mod clock;
+mod db;
+pub mod domain;
+pub mod error;
+mod fsutil;
+pub mod keys;
+pub mod ops;
+mod registry;
+pub mod secrets;
+
+use std::path::PathBuf;
+
+pub use audit::{AuditEventView, VerifyReport};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use db::{DB_FILE, SCHEMA_VERSION};
+pub use domain::*;
+pub use error::{CoreError, ErrorBody, Result};
+pub use ops::members::{AddMember, MemberView};
+pub use ops::models::{AddModel, DecisionRights, ModelDetail, ModelView, SetDecisionRights, UpdateModel};
+pub use ops::nhis::{AddNhi, NhiDetail, NhiLinkView, NhiView};
+pub use ops::thresholds::{SetThreshold, ThresholdView};
+pub use registry::{CreateRegistry, Registry, SessionInfo, HEADER_FILE};
+
+/// The registry used when none is named: `DRIFTWARDEN_REGISTRY`, else the platform data folder
+/// (e.g. `~/.local/share/driftwarden/registry` on Linux).
+pub fn default_registry_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DRIFTWARDEN_REGISTRY").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    directories::ProjectDirs::from("org", "Driftwarden", "driftwarden")
+        .map(|p| p.data_dir().join("registry"))
+        .unwrap_or_else(|| PathBuf::from("driftwarden-registry"))
+}

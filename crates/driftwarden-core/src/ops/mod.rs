@@ -1,0 +1,8 @@
+//! Operations: one module per area, each operation with explicit input and output types. Every
+//! operation checks the actor's role or rights and validates its input here, in the core, and
+//! writes its audit event in the same transaction as its change.
+
+pub mod members;
+pub mod models;
+pub mod nhis;
+pub mod thresholds;

@@ -1,0 +1,379 @@
+//! The registry: a folder holding the SQLCipher database and the members' key slots, and the
+//! unlocked session through which every operation runs as one member.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use ts_rs::TS;
+
+use crate::audit::{self, NewEvent};
+use crate::clock::{format_time, Clock};
+use crate::db;
+use crate::domain::{check_email, check_text, Role};
+use crate::error::{CoreError, Result};
+use crate::keys::{pending_slot_path, slot_path, DataKey, MemberKeys, SlotFile};
+use crate::ops::members::MemberView;
+
+pub const HEADER_FILE: &str = "driftwarden.json";
+const HEADER_FORMAT: &str = "driftwarden-registry";
+
+/// The plaintext header: it says "this folder is a registry" and nothing else about its content.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    registry_id: String,
+}
+
+/// Input of `Registry::create`.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct CreateRegistry {
+    /// Organisation name shown on reports.
+    pub org: String,
+    /// The first member (an admin).
+    pub email: String,
+    pub name: String,
+    /// Roles of the first member; empty means `admin` and `owner`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// Who is signed in, and to what.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SessionInfo {
+    pub registry_id: String,
+    pub org: String,
+    pub dir: String,
+    pub schema_version: u32,
+    pub member: MemberView,
+}
+
+/// The signed-in member.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub id: i64,
+    pub email: String,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Refuses unless the actor holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role], action: &str) -> Result<()> {
+        if roles.iter().any(|r| self.has(*r)) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(CoreError::Forbidden(format!(
+            "{action} requires the role {}; you have {}",
+            names.join(" or "),
+            if self.roles.is_empty() {
+                "none".to_string()
+            } else {
+                self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        )))
+    }
+}
+
+/// One write transaction, as the signed-in member, at one instant.
+pub(crate) struct Tx<'a> {
+    pub tx: Transaction<'a>,
+    pub actor: &'a Actor,
+    pub now: String,
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = Transaction<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl Tx<'_> {
+    /// Appends the audit event of this change, in this transaction.
+    pub fn record(
+        &self,
+        operation: &'static str,
+        entity_type: &'static str,
+        entity_id: impl ToString,
+        payload: Value,
+    ) -> Result<i64> {
+        audit::append(
+            &self.tx,
+            &self.now,
+            &self.actor.email,
+            NewEvent { operation, entity_type, entity_id: entity_id.to_string(), payload },
+        )
+    }
+}
+
+pub struct Registry {
+    pub(crate) dir: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) registry_id: String,
+    pub(crate) actor: Actor,
+    #[allow(dead_code)] // signs approvals and dispositions (governance workflow)
+    pub(crate) keys: MemberKeys,
+    pub(crate) data_key: DataKey,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("dir", &self.dir)
+            .field("member", &self.actor.email)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_path(dir: &Path) -> PathBuf {
+    dir.join(db::DB_FILE)
+}
+
+fn read_header(dir: &Path) -> Result<Header> {
+    let path = dir.join(HEADER_FILE);
+    let bytes = fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CoreError::NotARegistry(format!(
+            "{} has no {HEADER_FILE}; create a registry there first",
+            dir.display()
+        )),
+        _ => CoreError::io(format!("reading {}", path.display()), e),
+    })?;
+    let h: Header = serde_json::from_slice(&bytes)
+        .map_err(|_| CoreError::NotARegistry(format!("{} is not a registry header", path.display())))?;
+    if h.format != HEADER_FORMAT {
+        return Err(CoreError::NotARegistry(format!("{} is not a registry header", path.display())));
+    }
+    Ok(h)
+}
+
+pub(crate) fn parse_roles(field: &str, roles: &[String]) -> Result<Vec<Role>> {
+    let mut out: Vec<Role> = Vec::new();
+    for r in roles {
+        for word in r.split(',').filter(|w| !w.trim().is_empty()) {
+            let role = Role::parse(field, word)?;
+            if !out.contains(&role) {
+                out.push(role);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(CoreError::invalid(field, "at least one role is required"));
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub(crate) fn roles_json(roles: &[Role]) -> String {
+    serde_json::to_string(&roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()).expect("roles")
+}
+
+pub(crate) fn roles_from_json(s: &str) -> Vec<Role> {
+    let words: Vec<String> = serde_json::from_str(s).unwrap_or_default();
+    words.iter().filter_map(|w| Role::parse("roles", w).ok()).collect()
+}
+
+impl Registry {
+    /// Creates a new registry in `dir` (which must be empty or absent) with its first member, an
+    /// admin, and returns it unlocked as that member.
+    pub fn create(
+        dir: &Path,
+        input: &CreateRegistry,
+        passphrase: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Registry> {
+        let org = check_text("org", &input.org, true, 200)?;
+        let email = check_email("email", &input.email)?;
+        let name = check_text("name", &input.name, true, 200)?;
+        let roles = if input.roles.is_empty() {
+            vec![Role::Admin, Role::Owner]
+        } else {
+            let mut r = parse_roles("role", &input.roles)?;
+            if !r.contains(&Role::Admin) {
+                r.push(Role::Admin);
+                r.sort();
+            }
+            r
+        };
+        crate::keys::check_new_passphrase(passphrase)?;
+        if dir.exists() {
+            let mut entries =
+                fs::read_dir(dir).map_err(|e| CoreError::io(format!("reading {}", dir.display()), e))?;
+            if dir.join(HEADER_FILE).exists() || db_path(dir).exists() {
+                return Err(CoreError::AlreadyExists(format!(
+                    "{} already holds a registry; open it instead",
+                    dir.display()
+                )));
+            }
+            if entries.next().is_some() {
+                return Err(CoreError::invalid(
+                    "folder",
+                    format!("{} is not empty; choose an empty or new folder", dir.display()),
+                ));
+            }
+        }
+        fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("creating {}", dir.display()), e))?;
+
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let registry_id = hex::encode(id);
+        let data_key = DataKey::generate();
+        let keys = MemberKeys::generate();
+        let slot = SlotFile::create(&registry_id, &email, passphrase, &keys, &data_key)?;
+
+        let mut conn = db::open(&db_path(dir), &data_key, true)?;
+        let now = format_time(clock.now());
+        let actor;
+        {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('registry_id', ?1), ('org', ?2), ('created_at', ?3)",
+                params![registry_id, org, now],
+            )?;
+            tx.execute(
+                "INSERT INTO members (email, name, roles, status, signing_public_key, box_public_key, created_at)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6)",
+                params![email, name, roles_json(&roles), keys.signing_public_b64(), keys.box_public_b64(), now],
+            )?;
+            actor = Actor { id: tx.last_insert_rowid(), email: email.clone(), roles: roles.clone() };
+            let w = Tx { tx, actor: &actor, now: now.clone() };
+            w.record("registry.create", "registry", &registry_id, json!({ "org": org }))?;
+            w.record(
+                "member.add",
+                "member",
+                actor.id,
+                json!({ "email": email, "name": name, "roles": roles, "signing_public_key": keys.signing_public_b64() }),
+            )?;
+            slot.write(&slot_path(dir, &email))?;
+            w.tx.commit()?;
+        }
+        let header = Header { format: HEADER_FORMAT.into(), registry_id: registry_id.clone() };
+        crate::fsutil::write_atomic(&dir.join(HEADER_FILE), &serde_json::to_vec_pretty(&header).expect("header"))?;
+        Ok(Registry { dir: dir.to_path_buf(), conn, clock, registry_id, actor, keys, data_key })
+    }
+
+    /// Unlocks the registry in `dir` as the member `email`. A wrong passphrase fails before the
+    /// database is touched, so it changes no byte on disk.
+    pub fn open(dir: &Path, email: &str, passphrase: &str, clock: Arc<dyn Clock>) -> Result<Registry> {
+        let header = read_header(dir)?;
+        let email = check_email("email", email)?;
+        let slot_file = slot_path(dir, &email);
+        let slot = SlotFile::read(&slot_file)?;
+        if slot.registry_id != header.registry_id {
+            return Err(CoreError::Tampered("the key slot belongs to another registry".into()));
+        }
+        let (keys, data_key) = slot.unlock(passphrase)?;
+        let (conn, keys, data_key) = match db::open(&db_path(dir), &data_key, false) {
+            Ok(conn) => (conn, keys, data_key),
+            Err(CoreError::Tampered(msg)) => {
+                // A data-key rotation may have stopped between re-encrypting the database and
+                // renaming the re-wrapped slots into place: finish it for this member.
+                let pending = pending_slot_path(dir, &email);
+                if !pending.exists() {
+                    return Err(CoreError::Tampered(msg));
+                }
+                let next = SlotFile::read(&pending)?;
+                let (keys, data_key) = next.unlock(passphrase)?;
+                let conn = db::open(&db_path(dir), &data_key, false)?;
+                fs::rename(&pending, &slot_file)
+                    .map_err(|e| CoreError::io("finishing a key rotation", e))?;
+                (conn, keys, data_key)
+            }
+            Err(e) => return Err(e),
+        };
+        let stored_id: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'registry_id'", [], |r| r.get(0))?;
+        if stored_id != header.registry_id {
+            return Err(CoreError::Tampered("the database belongs to another registry".into()));
+        }
+        let row: Option<(i64, String, String, String)> = conn
+            .query_row(
+                "SELECT id, roles, status, signing_public_key FROM members WHERE email = ?1",
+                [&email],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (id, roles, status, signing_public) = row.ok_or_else(|| {
+            CoreError::NotFound("no member with this email in this registry".into())
+        })?;
+        if status != "active" {
+            return Err(CoreError::Forbidden("this member has been offboarded".into()));
+        }
+        if signing_public != keys.signing_public_b64() {
+            return Err(CoreError::Tampered("the key slot does not match the member record".into()));
+        }
+        let actor = Actor { id, email, roles: roles_from_json(&roles) };
+        Ok(Registry {
+            dir: dir.to_path_buf(),
+            conn,
+            clock,
+            registry_id: header.registry_id,
+            actor,
+            keys,
+            data_key,
+        })
+    }
+
+    /// Runs `f` in one immediate write transaction as the signed-in member; `f` records the audit
+    /// event(s) of its change through `Tx::record`, and both commit together or not at all.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let now = format_time(self.clock.now());
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let w = Tx { tx, actor: &self.actor, now };
+        let out = f(&w)?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn member_email(&self) -> &str {
+        &self.actor.email
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Who is signed in to which registry.
+    pub fn session(&self) -> Result<SessionInfo> {
+        let org: String =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'org'", [], |r| r.get(0))?;
+        Ok(SessionInfo {
+            registry_id: self.registry_id.clone(),
+            org,
+            dir: self.dir.display().to_string(),
+            schema_version: db::SCHEMA_VERSION,
+            member: self.member_by_id(self.actor.id)?,
+        })
+    }
+
+    /// Audit events, oldest first (the newest `limit` when given).
+    pub fn audit_log(&self, limit: Option<i64>) -> Result<Vec<audit::AuditEventView>> {
+        audit::list(&self.conn, None, limit)
+    }
+
+    /// Audit events of one record, oldest first.
+    pub fn audit_log_for(&self, entity_type: &str, entity_id: &str) -> Result<Vec<audit::AuditEventView>> {
+        audit::list(&self.conn, Some((entity_type, entity_id)), None)
+    }
+
+    /// Recomputes the hash chain.
+    pub fn verify_log(&self) -> Result<audit::VerifyReport> {
+        audit::verify(&self.conn)
+    }
+}
