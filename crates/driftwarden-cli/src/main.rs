@@ -10,14 +10,18 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use driftwarden_core::{
-    default_registry_dir, AddMember, AddModel, AddNhi, Clock, CoreError, CreateRegistry, FixedClock,
-    Registry, SetDecisionRights, SetThreshold, SystemClock, UpdateModel,
+    default_registry_dir, AddMember, AddModel, AddNhi, Clock, CoreError, CreateRegistry,
+    FixedClock, Registry, SetDecisionRights, SetThreshold, SystemClock, UpdateModel,
 };
 
 use output::{print_json, Table};
 
 #[derive(Parser)]
-#[command(name = "driftwarden", version, about = "Driftwarden: governed model drift, from the command line")]
+#[command(
+    name = "driftwarden",
+    version,
+    about = "Driftwarden: governed model drift, from the command line"
+)]
 struct Cli {
     /// Registry folder [env: DRIFTWARDEN_REGISTRY; default: the platform data folder]
     #[arg(long, global = true, value_name = "DIR")]
@@ -265,7 +269,10 @@ impl Cli {
 
     fn open(&self) -> Result<Registry, CoreError> {
         let email = self.member.clone().ok_or_else(|| {
-            CoreError::invalid("member", "name the member with --member EMAIL or DRIFTWARDEN_MEMBER")
+            CoreError::invalid(
+                "member",
+                "name the member with --member EMAIL or DRIFTWARDEN_MEMBER",
+            )
         })?;
         let pass = secret::passphrase(self.passphrase_file.as_deref())?;
         Registry::open(&self.registry_dir(), &email, &pass, clock()?)
@@ -274,11 +281,27 @@ impl Cli {
 
 fn run(cli: Cli) -> Result<(), CoreError> {
     match &cli.command {
-        Command::Init { org, email, name, roles } => {
-            let pass = secret::new_passphrase(cli.passphrase_file.as_deref(), "DRIFTWARDEN_PASSPHRASE")?;
-            let input = CreateRegistry { org: org.clone(), email: email.clone(), name: name.clone(), roles: roles.clone() };
+        Command::Init {
+            org,
+            email,
+            name,
+            roles,
+        } => {
+            let pass =
+                secret::new_passphrase(cli.passphrase_file.as_deref(), "DRIFTWARDEN_PASSPHRASE")?;
+            let input = CreateRegistry {
+                org: org.clone(),
+                email: email.clone(),
+                name: name.clone(),
+                roles: roles.clone(),
+            };
             let reg = Registry::create(&cli.registry_dir(), &input, &pass, clock()?)?;
-            println!("Created registry {} for {} (member {})", reg.dir().display(), org, reg.member_email());
+            println!(
+                "Created registry {} for {} (member {})",
+                reg.dir().display(),
+                org,
+                reg.member_email()
+            );
         }
         Command::Status(j) => {
             let reg = cli.open()?;
@@ -286,9 +309,20 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if j.json {
                 print_json(&s);
             } else {
-                println!("registry  {}\norg       {}\nmember    {} <{}>\nroles     {}\nschema    v{}",
-                    s.dir, s.org, s.member.name, s.member.email,
-                    s.member.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "), s.schema_version);
+                println!(
+                    "registry  {}\norg       {}\nmember    {} <{}>\nroles     {}\nschema    v{}",
+                    s.dir,
+                    s.org,
+                    s.member.name,
+                    s.member.email,
+                    s.member
+                        .roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    s.schema_version
+                );
             }
         }
         Command::Member(cmd) => member(&cli, cmd)?,
@@ -303,29 +337,64 @@ fn run(cli: Cli) -> Result<(), CoreError> {
 fn member(cli: &Cli, cmd: &MemberCmd) -> Result<(), CoreError> {
     let mut reg = cli.open()?;
     match cmd {
-        MemberCmd::Add { email, name, roles, new_passphrase_file } => {
-            let pass = secret::new_passphrase(new_passphrase_file.as_deref(), "DRIFTWARDEN_NEW_PASSPHRASE")?;
-            let m = reg.add_member(&AddMember { email: email.clone(), name: name.clone(), roles: roles.clone() }, &pass)?;
-            println!("Added member {} <{}> ({})", m.name, m.email, join_roles(&m.roles));
+        MemberCmd::Add {
+            email,
+            name,
+            roles,
+            new_passphrase_file,
+        } => {
+            let pass = secret::new_passphrase(
+                new_passphrase_file.as_deref(),
+                "DRIFTWARDEN_NEW_PASSPHRASE",
+            )?;
+            let m = reg.add_member(
+                &AddMember {
+                    email: email.clone(),
+                    name: name.clone(),
+                    roles: roles.clone(),
+                },
+                &pass,
+            )?;
+            println!(
+                "Added member {} <{}> ({})",
+                m.name,
+                m.email,
+                join_roles(&m.roles)
+            );
         }
         MemberCmd::List(j) => {
             let list = reg.list_members()?;
             if j.json {
-                return Ok(print_json(&list));
+                print_json(&list);
+                return Ok(());
             }
             let mut t = Table::new(&["EMAIL", "NAME", "ROLES", "STATUS", "ADDED"]);
             for m in &list {
-                t.row(vec![m.email.clone(), m.name.clone(), join_roles(&m.roles), m.status.to_string(), m.created_at.clone()]);
+                t.row(vec![
+                    m.email.clone(),
+                    m.name.clone(),
+                    join_roles(&m.roles),
+                    m.status.to_string(),
+                    m.created_at.clone(),
+                ]);
             }
             t.print();
         }
         MemberCmd::Show { email, json } => {
             let m = reg.member(email)?;
             if json.json {
-                return Ok(print_json(&m));
+                print_json(&m);
+                return Ok(());
             }
-            println!("{} <{}>\nroles       {}\nstatus      {}\nadded       {}\nsigning key {}",
-                m.name, m.email, join_roles(&m.roles), m.status, m.created_at, m.signing_public_key);
+            println!(
+                "{} <{}>\nroles       {}\nstatus      {}\nadded       {}\nsigning key {}",
+                m.name,
+                m.email,
+                join_roles(&m.roles),
+                m.status,
+                m.created_at,
+                m.signing_public_key
+            );
             if let (Some(at), Some(why)) = (&m.offboarded_at, &m.offboard_reason) {
                 println!("offboarded  {at}: {why}");
             }
@@ -336,20 +405,36 @@ fn member(cli: &Cli, cmd: &MemberCmd) -> Result<(), CoreError> {
         }
         MemberCmd::Offboard { email, reason } => {
             let m = reg.offboard_member(email, reason)?;
-            println!("Offboarded {}; the registry key was rotated and their key slot removed", m.email);
+            println!(
+                "Offboarded {}; the registry key was rotated and their key slot removed",
+                m.email
+            );
         }
     }
     Ok(())
 }
 
 fn join_roles(roles: &[driftwarden_core::Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
     let mut reg = cli.open()?;
     match cmd {
-        ModelCmd::Add { name, version, owner, intended_use, business_function, tier, mode, regulated } => {
+        ModelCmd::Add {
+            name,
+            version,
+            owner,
+            intended_use,
+            business_function,
+            tier,
+            mode,
+            regulated,
+        } => {
             let m = reg.add_model(&AddModel {
                 name: name.clone(),
                 version: version.clone(),
@@ -360,29 +445,60 @@ fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
                 deployment_mode: mode.clone(),
                 regulated: *regulated,
             })?;
-            println!("Registered model {} version {} (owner {})", m.name, m.version, m.owner);
+            println!(
+                "Registered model {} version {} (owner {})",
+                m.name, m.version, m.owner
+            );
         }
-        ModelCmd::Update { model, owner, intended_use, business_function, tier, mode, regulated } => {
-            let m = reg.update_model(model, &UpdateModel {
-                owner: owner.clone(),
-                intended_use: intended_use.clone(),
-                business_function: business_function.clone(),
-                risk_tier: tier.clone(),
-                deployment_mode: mode.clone(),
-                regulated: *regulated,
-            })?;
+        ModelCmd::Update {
+            model,
+            owner,
+            intended_use,
+            business_function,
+            tier,
+            mode,
+            regulated,
+        } => {
+            let m = reg.update_model(
+                model,
+                &UpdateModel {
+                    owner: owner.clone(),
+                    intended_use: intended_use.clone(),
+                    business_function: business_function.clone(),
+                    risk_tier: tier.clone(),
+                    deployment_mode: mode.clone(),
+                    regulated: *regulated,
+                },
+            )?;
             println!("Updated model {}", m.display_name);
         }
-        ModelCmd::Rights { model, alerts, validator, rollback, approver } => {
-            let r = reg.set_decision_rights(model, &SetDecisionRights {
-                alert_recipients: if alerts.is_empty() { None } else { Some(alerts.clone()) },
-                validator: validator.clone(),
-                rollback: rollback.clone(),
-                approver: approver.clone(),
-            })?;
+        ModelCmd::Rights {
+            model,
+            alerts,
+            validator,
+            rollback,
+            approver,
+        } => {
+            let r = reg.set_decision_rights(
+                model,
+                &SetDecisionRights {
+                    alert_recipients: if alerts.is_empty() {
+                        None
+                    } else {
+                        Some(alerts.clone())
+                    },
+                    validator: validator.clone(),
+                    rollback: rollback.clone(),
+                    approver: approver.clone(),
+                },
+            )?;
             println!(
                 "Decision rights of {model}: alerts {}; validator {}; rollback {}; approver {}",
-                if r.alert_recipients.is_empty() { "-".into() } else { r.alert_recipients.join(", ") },
+                if r.alert_recipients.is_empty() {
+                    "-".into()
+                } else {
+                    r.alert_recipients.join(", ")
+                },
                 r.validator.as_deref().unwrap_or("-"),
                 r.rollback.as_deref().unwrap_or("-"),
                 r.approver.as_deref().unwrap_or("-")
@@ -391,19 +507,40 @@ fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
         ModelCmd::List(j) => {
             let list = reg.list_models()?;
             if j.json {
-                return Ok(print_json(&list));
+                print_json(&list);
+                return Ok(());
             }
-            let mut t = Table::new(&["MODEL", "VERSION", "TIER", "MODE", "REGULATED", "OWNER", "STATUS"]);
+            let mut t = Table::new(&[
+                "MODEL",
+                "VERSION",
+                "TIER",
+                "MODE",
+                "REGULATED",
+                "OWNER",
+                "STATUS",
+            ]);
             for m in &list {
-                t.row(vec![m.display_name.clone(), m.version.clone(), m.risk_tier.to_string(), m.deployment_mode.to_string(),
-                    if m.regulated { "yes".into() } else { "no".into() }, m.owner.clone(), m.status.to_string()]);
+                t.row(vec![
+                    m.display_name.clone(),
+                    m.version.clone(),
+                    m.risk_tier.to_string(),
+                    m.deployment_mode.to_string(),
+                    if m.regulated {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    m.owner.clone(),
+                    m.status.to_string(),
+                ]);
             }
             t.print();
         }
         ModelCmd::Show { model, json } => {
             let d = reg.show_model(model)?;
             if json.json {
-                return Ok(print_json(&d));
+                print_json(&d);
+                return Ok(());
             }
             output::print_model(&d);
         }
@@ -414,15 +551,36 @@ fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
 fn threshold(cli: &Cli, cmd: &ThresholdCmd) -> Result<(), CoreError> {
     let mut reg = cli.open()?;
     match cmd {
-        ThresholdCmd::Set { model, metric, breach, warn, direction } => {
-            let t = reg.set_threshold(model, &SetThreshold { metric: metric.clone(), breach: *breach, warn: *warn, direction: direction.clone() })?;
-            println!("Proposed {} v{} for {model}: breach {} {}{} (needs approval)", t.metric, t.version, t.direction, t.breach,
-                t.warn.map(|w| format!(", warn {w}")).unwrap_or_default());
+        ThresholdCmd::Set {
+            model,
+            metric,
+            breach,
+            warn,
+            direction,
+        } => {
+            let t = reg.set_threshold(
+                model,
+                &SetThreshold {
+                    metric: metric.clone(),
+                    breach: *breach,
+                    warn: *warn,
+                    direction: direction.clone(),
+                },
+            )?;
+            println!(
+                "Proposed {} v{} for {model}: breach {} {}{} (needs approval)",
+                t.metric,
+                t.version,
+                t.direction,
+                t.breach,
+                t.warn.map(|w| format!(", warn {w}")).unwrap_or_default()
+            );
         }
         ThresholdCmd::List { model, json } => {
             let list = reg.list_thresholds(model)?;
             if json.json {
-                return Ok(print_json(&list));
+                print_json(&list);
+                return Ok(());
             }
             output::threshold_table(&list).print();
         }
@@ -433,7 +591,17 @@ fn threshold(cli: &Cli, cmd: &ThresholdCmd) -> Result<(), CoreError> {
 fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
     let mut reg = cli.open()?;
     match cmd {
-        NhiCmd::Add { name, kind, system, owner, rotation_days, last_rotated, expires, environment, scopes } => {
+        NhiCmd::Add {
+            name,
+            kind,
+            system,
+            owner,
+            rotation_days,
+            last_rotated,
+            expires,
+            environment,
+            scopes,
+        } => {
             let n = reg.add_nhi(&AddNhi {
                 name: name.clone(),
                 kind: kind.clone(),
@@ -454,21 +622,40 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
         NhiCmd::List(j) => {
             let list = reg.list_nhis()?;
             if j.json {
-                return Ok(print_json(&list));
+                print_json(&list);
+                return Ok(());
             }
-            let mut t = Table::new(&["NAME", "KIND", "SYSTEM", "OWNER", "ENV", "ROTATION", "LAST ROTATED", "EXPIRES", "MODELS"]);
+            let mut t = Table::new(&[
+                "NAME",
+                "KIND",
+                "SYSTEM",
+                "OWNER",
+                "ENV",
+                "ROTATION",
+                "LAST ROTATED",
+                "EXPIRES",
+                "MODELS",
+            ]);
             for n in &list {
-                t.row(vec![n.name.clone(), n.kind.to_string(), n.system.clone(), n.owner.clone(),
-                    n.environment.clone().unwrap_or_else(|| "-".into()), format!("{}d", n.rotation_days),
-                    n.last_rotated.clone().unwrap_or_else(|| "-".into()), n.expires.clone().unwrap_or_else(|| "-".into()),
-                    n.linked_models.join(", ")]);
+                t.row(vec![
+                    n.name.clone(),
+                    n.kind.to_string(),
+                    n.system.clone(),
+                    n.owner.clone(),
+                    n.environment.clone().unwrap_or_else(|| "-".into()),
+                    format!("{}d", n.rotation_days),
+                    n.last_rotated.clone().unwrap_or_else(|| "-".into()),
+                    n.expires.clone().unwrap_or_else(|| "-".into()),
+                    n.linked_models.join(", "),
+                ]);
             }
             t.print();
         }
         NhiCmd::Show { name, json } => {
             let d = reg.show_nhi(name)?;
             if json.json {
-                return Ok(print_json(&d));
+                print_json(&d);
+                return Ok(());
             }
             output::print_nhi(&d);
         }
@@ -482,12 +669,19 @@ fn log(cli: &Cli, cmd: &LogCmd) -> Result<(), CoreError> {
         LogCmd::Show { limit, json } => {
             let events = reg.audit_log(*limit)?;
             if json.json {
-                return Ok(print_json(&events));
+                print_json(&events);
+                return Ok(());
             }
             let mut t = Table::new(&["SEQ", "AT", "ACTOR", "OPERATION", "ENTITY", "HASH"]);
             for e in &events {
-                t.row(vec![e.seq.to_string(), e.at.clone(), e.actor.clone(), e.operation.clone(),
-                    format!("{}:{}", e.entity_type, e.entity_id), e.hash[..16].to_string()]);
+                t.row(vec![
+                    e.seq.to_string(),
+                    e.at.clone(),
+                    e.actor.clone(),
+                    e.operation.clone(),
+                    format!("{}:{}", e.entity_type, e.entity_id),
+                    e.hash[..16].to_string(),
+                ]);
             }
             t.print();
         }

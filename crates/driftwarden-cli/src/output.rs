@@ -5,7 +5,10 @@ use driftwarden_core::{ModelDetail, NhiDetail, ThresholdView};
 use serde::Serialize;
 
 pub fn print_json<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("transport types serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("transport types serialise")
+    );
 }
 
 pub struct Table {
@@ -15,7 +18,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: &[&str]) -> Self {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -34,8 +40,11 @@ impl Table {
             }
         }
         let line = |cells: &[String]| {
-            let parts: Vec<String> =
-                cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = width[i])).collect();
+            let parts: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<w$}", w = width[i]))
+                .collect();
             println!("{}", parts.join("  ").trim_end());
         };
         line(&self.header);
@@ -50,7 +59,16 @@ fn or_dash(s: &Option<String>) -> &str {
 }
 
 pub fn threshold_table(list: &[ThresholdView]) -> Table {
-    let mut t = Table::new(&["METRIC", "VERSION", "DIRECTION", "WARN", "BREACH", "STATUS", "PROPOSED BY", "AT"]);
+    let mut t = Table::new(&[
+        "METRIC",
+        "VERSION",
+        "DIRECTION",
+        "WARN",
+        "BREACH",
+        "STATUS",
+        "PROPOSED BY",
+        "AT",
+    ]);
     for x in list {
         t.row(vec![
             x.metric.clone(),
@@ -75,10 +93,20 @@ pub fn print_model(d: &ModelDetail) {
     println!("  business function {}", m.business_function);
     println!("  risk tier         {}", m.risk_tier);
     println!("  deployment mode   {}", m.deployment_mode);
-    println!("  regulated         {}", if m.regulated { "yes" } else { "no" });
+    println!(
+        "  regulated         {}",
+        if m.regulated { "yes" } else { "no" }
+    );
     let r = &d.decision_rights;
     println!("Decision rights");
-    println!("  alert recipients  {}", if r.alert_recipients.is_empty() { "-".into() } else { r.alert_recipients.join(", ") });
+    println!(
+        "  alert recipients  {}",
+        if r.alert_recipients.is_empty() {
+            "-".into()
+        } else {
+            r.alert_recipients.join(", ")
+        }
+    );
     println!("  validator         {}", or_dash(&r.validator));
     println!("  pause/rollback    {}", or_dash(&r.rollback));
     println!("  business approver {}", or_dash(&r.approver));
@@ -99,7 +127,14 @@ pub fn print_nhi(d: &NhiDetail) {
     println!("  system        {}", n.system);
     println!("  owner         {}", n.owner);
     println!("  environment   {}", or_dash(&n.environment));
-    println!("  scopes        {}", if n.scopes.is_empty() { "-".into() } else { n.scopes.join(", ") });
+    println!(
+        "  scopes        {}",
+        if n.scopes.is_empty() {
+            "-".into()
+        } else {
+            n.scopes.join(", ")
+        }
+    );
     println!("  rotation      every {} days", n.rotation_days);
     println!("  last rotated  {}", or_dash(&n.last_rotated));
     println!("  expires       {}", or_dash(&n.expires));

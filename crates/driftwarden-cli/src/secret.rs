@@ -9,14 +9,20 @@ use zeroize::Zeroizing;
 
 fn from_file(path: &Path) -> Result<Zeroizing<String>, CoreError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        CoreError::invalid("passphrase-file", format!("cannot read {}: {e}", path.display()))
+        CoreError::invalid(
+            "passphrase-file",
+            format!("cannot read {}: {e}", path.display()),
+        )
     })?);
     let line = text.lines().next().unwrap_or("");
     Ok(Zeroizing::new(line.to_string()))
 }
 
 fn from_env(var: &str) -> Option<Zeroizing<String>> {
-    std::env::var(var).ok().filter(|v| !v.is_empty()).map(Zeroizing::new)
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Zeroizing::new)
 }
 
 fn prompt(label: &str) -> Result<Zeroizing<String>, CoreError> {
@@ -28,7 +34,12 @@ fn prompt(label: &str) -> Result<Zeroizing<String>, CoreError> {
     }
     rpassword::prompt_password(label)
         .map(Zeroizing::new)
-        .map_err(|e| CoreError::invalid("passphrase", format!("cannot read it from the terminal: {e}")))
+        .map_err(|e| {
+            CoreError::invalid(
+                "passphrase",
+                format!("cannot read it from the terminal: {e}"),
+            )
+        })
 }
 
 /// The acting member's passphrase.

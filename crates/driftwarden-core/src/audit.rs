@@ -52,16 +52,25 @@ pub fn chain_hash(prev_hash_hex: &str, canonical: &[u8]) -> String {
 /// Appends one event in `tx`; returns its sequence number.
 pub fn append(tx: &Transaction<'_>, at: &str, actor: &str, ev: NewEvent) -> Result<i64> {
     let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS_HASH.to_string()),
     };
-    let bytes =
-        event_canonical_bytes(seq, at, actor, ev.operation, ev.entity_type, &ev.entity_id, &ev.payload);
+    let bytes = event_canonical_bytes(
+        seq,
+        at,
+        actor,
+        ev.operation,
+        ev.entity_type,
+        &ev.entity_id,
+        &ev.payload,
+    );
     let hash = chain_hash(&prev, &bytes);
     tx.execute(
         "INSERT INTO audit_events (seq, at, actor, operation, entity_type, entity_id, payload, prev_hash, hash)
@@ -192,12 +201,22 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
             ));
         }
         if v.prev_hash != prev {
-            return Ok(bad(v.seq, count, &prev, format!("event {} does not link to event {}", v.seq, v.seq - 1)));
+            return Ok(bad(
+                v.seq,
+                count,
+                &prev,
+                format!("event {} does not link to event {}", v.seq, v.seq - 1),
+            ));
         }
         let payload: Value = match serde_json::from_str(&text) {
             Ok(p) => p,
             Err(_) => {
-                return Ok(bad(v.seq, count, &prev, format!("event {} has an unreadable payload", v.seq)))
+                return Ok(bad(
+                    v.seq,
+                    count,
+                    &prev,
+                    format!("event {} has an unreadable payload", v.seq),
+                ))
             }
         };
         let bytes = event_canonical_bytes(
@@ -211,21 +230,34 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
         );
         let h = chain_hash(&prev, &bytes);
         if h != v.hash {
-            return Ok(bad(v.seq, count, &prev, format!("event {} was altered (hash mismatch)", v.seq)));
+            return Ok(bad(
+                v.seq,
+                count,
+                &prev,
+                format!("event {} was altered (hash mismatch)", v.seq),
+            ));
         }
         prev = h;
         expected_seq += 1;
         count += 1;
     }
-    Ok(VerifyReport { ok: true, events: count, head: prev, first_bad_seq: None, problem: None })
+    Ok(VerifyReport {
+        ok: true,
+        events: count,
+        head: prev,
+        first_bad_seq: None,
+        problem: None,
+    })
 }
 
 /// The current chain head (hash of the last event).
 pub fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(conn
-        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(CoreError::from)?
         .unwrap_or((0, GENESIS_HASH.to_string())))

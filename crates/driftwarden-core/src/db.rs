@@ -19,7 +19,10 @@ pub const DB_FILE: &str = "registry.db";
 /// Opens (or, with `create`, creates) the encrypted database and brings its schema up to date.
 pub fn open(path: &Path, key: &DataKey, create: bool) -> Result<Connection> {
     if !create && !path.exists() {
-        return Err(CoreError::NotARegistry(format!("{} does not exist", path.display())));
+        return Err(CoreError::NotARegistry(format!(
+            "{} does not exist",
+            path.display()
+        )));
     }
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
@@ -55,15 +58,20 @@ pub fn open(path: &Path, key: &DataKey, create: bool) -> Result<Connection> {
 fn migrate(conn: &Connection) -> Result<()> {
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > SCHEMA_VERSION {
-        return Err(CoreError::RegistryNewer { found, supported: SCHEMA_VERSION });
+        return Err(CoreError::RegistryNewer {
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let to = i as u32 + 1;
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {to};\nCOMMIT;"))
-            .map_err(|e| {
-                let _ = conn.execute_batch("ROLLBACK;");
-                CoreError::Storage(format!("migrating the registry to schema {to}: {e}"))
-            })?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {to};\nCOMMIT;"
+        ))
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK;");
+            CoreError::Storage(format!("migrating the registry to schema {to}: {e}"))
+        })?;
     }
     Ok(())
 }

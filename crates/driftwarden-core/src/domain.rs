@@ -89,7 +89,10 @@ word_enum!(NhiStatus { Active = "active", Revoked = "revoked" });
 /// Parses a calendar date (`YYYY-MM-DD`), naming the field on error.
 pub fn parse_date(field: &str, s: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        CoreError::invalid(field, format!("{:?} is not a date; use YYYY-MM-DD", s.trim()))
+        CoreError::invalid(
+            field,
+            format!("{:?} is not a date; use YYYY-MM-DD", s.trim()),
+        )
     })
 }
 
@@ -101,7 +104,10 @@ pub fn check_text(field: &str, s: &str, required: bool, max: usize) -> Result<St
         return Err(CoreError::invalid(field, "is required"));
     }
     if t.chars().count() > max {
-        return Err(CoreError::invalid(field, format!("is longer than {max} characters")));
+        return Err(CoreError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
     }
     if t.chars().any(|c| c.is_control()) {
         return Err(CoreError::invalid(field, "contains control characters"));
@@ -125,7 +131,10 @@ pub fn check_email(field: &str, s: &str) -> Result<String> {
         None => false,
     };
     if !ok || e.len() > 254 {
-        return Err(CoreError::invalid(field, format!("{:?} is not an email address", s.trim())));
+        return Err(CoreError::invalid(
+            field,
+            format!("{:?} is not an email address", s.trim()),
+        ));
     }
     Ok(e)
 }
@@ -150,13 +159,27 @@ mod tests {
         let err = RiskTier::parse("tier", "extreme").unwrap_err();
         assert_eq!(err.field(), Some("tier"));
         assert!(err.to_string().contains("high, medium, low"));
-        assert_eq!(NhiKind::parse("kind", "Service-Account").unwrap(), NhiKind::ServiceAccount);
+        assert_eq!(
+            NhiKind::parse("kind", "Service-Account").unwrap(),
+            NhiKind::ServiceAccount
+        );
     }
 
     #[test]
     fn emails_and_dates() {
-        assert_eq!(check_email("email", " Ana@Example.com ").unwrap(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@x.com", "ana@example", "a b@x.com", "a@b@c.com"] {
+        assert_eq!(
+            check_email("email", " Ana@Example.com ").unwrap(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@example",
+            "a b@x.com",
+            "a@b@c.com",
+        ] {
             assert!(check_email("email", bad).is_err(), "{bad}");
         }
         assert!(parse_date("expires", "2026-02-30").is_err());

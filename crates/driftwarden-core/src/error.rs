@@ -52,7 +52,10 @@ impl CoreError {
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        CoreError::InvalidInput { field: field.into(), message: message.into() }
+        CoreError::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The field an `invalid_input` error is about, so a form can show it next to that field.
@@ -79,10 +82,10 @@ impl From<rusqlite::Error> for CoreError {
             Some(ErrorCode::DatabaseCorrupt) => {
                 CoreError::Tampered("the database file is damaged".into())
             }
-            Some(ErrorCode::DiskFull) => CoreError::Io("disk full while writing the registry".into()),
-            Some(ErrorCode::ReadOnly) => {
-                CoreError::Io("the registry folder is read-only".into())
+            Some(ErrorCode::DiskFull) => {
+                CoreError::Io("disk full while writing the registry".into())
             }
+            Some(ErrorCode::ReadOnly) => CoreError::Io("the registry folder is read-only".into()),
             _ => CoreError::Storage(err.to_string()),
         }
     }

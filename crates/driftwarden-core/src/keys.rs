@@ -129,7 +129,9 @@ impl KdfParams {
             return Err(CoreError::Tampered("key slot names an unknown KDF".into()));
         }
         if self.m_cost_kib < KDF_MIN_M_COST_KIB || self.t_cost < 1 || self.p_cost < 1 {
-            return Err(CoreError::Tampered("key slot KDF parameters are below the minimum".into()));
+            return Err(CoreError::Tampered(
+                "key slot KDF parameters are below the minimum".into(),
+            ));
         }
         let salt = b64_decode(&self.salt, "kdf salt")?;
         let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
@@ -192,7 +194,8 @@ pub fn pending_slot_path(registry: &Path, email: &str) -> PathBuf {
 }
 
 fn b64_decode(s: &str, what: &str) -> Result<Vec<u8>> {
-    B64.decode(s).map_err(|_| CoreError::Tampered(format!("key slot field {what} is not base64")))
+    B64.decode(s)
+        .map_err(|_| CoreError::Tampered(format!("key slot field {what} is not base64")))
 }
 
 fn secrets_aad(slot: &SlotFile) -> Vec<u8> {
@@ -265,7 +268,10 @@ impl SlotFile {
             kdf,
             box_public: keys.box_public_b64(),
             signing_public: keys.signing_public_b64(),
-            secrets: Sealed { nonce: String::new(), ct: String::new() },
+            secrets: Sealed {
+                nonce: String::new(),
+                ct: String::new(),
+            },
             data_key: WrappedDataKey {
                 ephemeral_public: String::new(),
                 nonce: String::new(),
@@ -279,9 +285,18 @@ impl SlotFile {
         let nonce = random_nonce();
         let aad = secrets_aad(&slot);
         let ct = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain.as_ref(), aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_ref(),
+                    aad: &aad,
+                },
+            )
             .map_err(|_| CoreError::Tampered("sealing member secrets failed".into()))?;
-        slot.secrets = Sealed { nonce: B64.encode(nonce), ct: B64.encode(ct) };
+        slot.secrets = Sealed {
+            nonce: B64.encode(nonce),
+            ct: B64.encode(ct),
+        };
         slot.wrap_data_key(data_key)?;
         Ok(slot)
     }
@@ -301,11 +316,17 @@ impl SlotFile {
         let ct = XChaCha20Poly1305::new(key.as_ref().into())
             .encrypt(
                 XNonce::from_slice(&nonce),
-                Payload { msg: data_key.as_bytes(), aad: &aad },
+                Payload {
+                    msg: data_key.as_bytes(),
+                    aad: &aad,
+                },
             )
             .map_err(|_| CoreError::Tampered("wrapping the data key failed".into()))?;
-        self.data_key =
-            WrappedDataKey { ephemeral_public: eph_b64, nonce: B64.encode(nonce), ct: B64.encode(ct) };
+        self.data_key = WrappedDataKey {
+            ephemeral_public: eph_b64,
+            nonce: B64.encode(nonce),
+            ct: B64.encode(ct),
+        };
         Ok(())
     }
 
@@ -319,16 +340,26 @@ impl SlotFile {
         let nonce = b64_decode(&self.secrets.nonce, "secrets.nonce")?;
         let ct = b64_decode(&self.secrets.ct, "secrets.ct")?;
         if nonce.len() != 24 {
-            return Err(CoreError::Tampered("key slot nonce has the wrong length".into()));
+            return Err(CoreError::Tampered(
+                "key slot nonce has the wrong length".into(),
+            ));
         }
         let aad = secrets_aad(self);
         let plain = Zeroizing::new(
             XChaCha20Poly1305::new(kek.as_ref().into())
-                .decrypt(XNonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad })
+                .decrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: &ct,
+                        aad: &aad,
+                    },
+                )
                 .map_err(|_| CoreError::WrongPassphrase)?,
         );
         if plain.len() != 64 {
-            return Err(CoreError::Tampered("key slot secrets have the wrong length".into()));
+            return Err(CoreError::Tampered(
+                "key slot secrets have the wrong length".into(),
+            ));
         }
         let mut box_bytes = Zeroizing::new([0u8; 32]);
         box_bytes.copy_from_slice(&plain[..32]);
@@ -338,9 +369,12 @@ impl SlotFile {
             box_secret: StaticSecret::from(*box_bytes),
             signing: SigningKey::from_bytes(&sign_bytes),
         };
-        if keys.box_public_b64() != self.box_public || keys.signing_public_b64() != self.signing_public
+        if keys.box_public_b64() != self.box_public
+            || keys.signing_public_b64() != self.signing_public
         {
-            return Err(CoreError::Tampered("key slot public keys do not match its secrets".into()));
+            return Err(CoreError::Tampered(
+                "key slot public keys do not match its secrets".into(),
+            ));
         }
         let data_key = self.unwrap_data_key(&keys)?;
         Ok((keys, data_key))
@@ -349,10 +383,14 @@ impl SlotFile {
     fn unwrap_data_key(&self, keys: &MemberKeys) -> Result<DataKey> {
         let eph: [u8; 32] = b64_decode(&self.data_key.ephemeral_public, "ephemeral_public")?
             .try_into()
-            .map_err(|_| CoreError::Tampered("key slot ephemeral key has the wrong length".into()))?;
+            .map_err(|_| {
+                CoreError::Tampered("key slot ephemeral key has the wrong length".into())
+            })?;
         let nonce = b64_decode(&self.data_key.nonce, "data_key.nonce")?;
         if nonce.len() != 24 {
-            return Err(CoreError::Tampered("key slot nonce has the wrong length".into()));
+            return Err(CoreError::Tampered(
+                "key slot nonce has the wrong length".into(),
+            ));
         }
         let ct = b64_decode(&self.data_key.ct, "data_key.ct")?;
         let shared = keys.box_secret.diffie_hellman(&PublicKey::from(eph));
@@ -360,7 +398,13 @@ impl SlotFile {
         let aad = data_key_aad(self, &self.data_key.ephemeral_public);
         let plain = Zeroizing::new(
             XChaCha20Poly1305::new(key.as_ref().into())
-                .decrypt(XNonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad })
+                .decrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: &ct,
+                        aad: &aad,
+                    },
+                )
                 .map_err(|_| CoreError::Tampered("the key slot's data key was altered".into()))?,
         );
         DataKey::from_slice(&plain)
@@ -373,13 +417,17 @@ impl SlotFile {
             }
             _ => CoreError::io(format!("reading key slot {}", path.display()), e),
         })?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| CoreError::Tampered(format!("key slot {} is not valid: {e}", path.display())))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            CoreError::Tampered(format!("key slot {} is not valid: {e}", path.display()))
+        })
     }
 
     /// Writes the slot new-then-rename (see `fsutil::write_atomic`).
     pub fn write(&self, path: &Path) -> Result<()> {
-        crate::fsutil::write_atomic(path, &serde_json::to_vec_pretty(self).expect("slot serialises"))
+        crate::fsutil::write_atomic(
+            path,
+            &serde_json::to_vec_pretty(self).expect("slot serialises"),
+        )
     }
 }
 
@@ -391,31 +439,42 @@ mod tests {
     fn slot_round_trip_and_wrong_passphrase() {
         let dk = DataKey::generate();
         let keys = MemberKeys::generate();
-        let slot = SlotFile::create("reg", "a@example.com", "correct horse battery", &keys, &dk).unwrap();
+        let slot =
+            SlotFile::create("reg", "a@example.com", "correct horse battery", &keys, &dk).unwrap();
         let (k2, dk2) = slot.unlock("correct horse battery").unwrap();
         assert_eq!(dk2.as_bytes(), dk.as_bytes());
         assert_eq!(k2.signing_public_b64(), keys.signing_public_b64());
-        assert!(matches!(slot.unlock("wrong horse battery"), Err(CoreError::WrongPassphrase)));
+        assert!(matches!(
+            slot.unlock("wrong horse battery"),
+            Err(CoreError::WrongPassphrase)
+        ));
     }
 
     #[test]
     fn rewrapped_slot_yields_new_key_and_weakened_kdf_is_refused() {
         let dk = DataKey::generate();
         let keys = MemberKeys::generate();
-        let mut slot = SlotFile::create("reg", "a@example.com", "correct horse battery", &keys, &dk).unwrap();
+        let mut slot =
+            SlotFile::create("reg", "a@example.com", "correct horse battery", &keys, &dk).unwrap();
         let dk_new = DataKey::generate();
         slot.wrap_data_key(&dk_new).unwrap();
         let (_, got) = slot.unlock("correct horse battery").unwrap();
         assert_eq!(got.as_bytes(), dk_new.as_bytes());
         let mut weak = slot.clone();
         weak.kdf.m_cost_kib = 1024;
-        assert!(matches!(weak.unlock("correct horse battery"), Err(CoreError::Tampered(_))));
+        assert!(matches!(
+            weak.unlock("correct horse battery"),
+            Err(CoreError::Tampered(_))
+        ));
     }
 
     #[test]
     fn sqlcipher_literal_is_64_hex_digits() {
         let dk = DataKey::from_slice(&[0xab; 32]).unwrap();
-        assert_eq!(dk.sqlcipher_literal().as_str(), format!("\"x'{}'\"", "ab".repeat(32)));
+        assert_eq!(
+            dk.sqlcipher_literal().as_str(),
+            format!("\"x'{}'\"", "ab".repeat(32))
+        );
         assert!(DataKey::from_slice(&[0u8; 31]).is_err());
     }
 }

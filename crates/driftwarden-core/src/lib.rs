@@ -21,7 +21,9 @@ pub use db::{DB_FILE, SCHEMA_VERSION};
 pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
 pub use ops::members::{AddMember, MemberView};
-pub use ops::models::{AddModel, DecisionRights, ModelDetail, ModelView, SetDecisionRights, UpdateModel};
+pub use ops::models::{
+    AddModel, DecisionRights, ModelDetail, ModelView, SetDecisionRights, UpdateModel,
+};
 pub use ops::nhis::{AddNhi, NhiDetail, NhiLinkView, NhiView};
 pub use ops::thresholds::{SetThreshold, ThresholdView};
 pub use registry::{CreateRegistry, Registry, SessionInfo, HEADER_FILE};

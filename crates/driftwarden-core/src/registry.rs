@@ -80,7 +80,11 @@ impl Actor {
             if self.roles.is_empty() {
                 "none".to_string()
             } else {
-                self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                self.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         )))
     }
@@ -113,7 +117,12 @@ impl Tx<'_> {
             &self.tx,
             &self.now,
             &self.actor.email,
-            NewEvent { operation, entity_type, entity_id: entity_id.to_string(), payload },
+            NewEvent {
+                operation,
+                entity_type,
+                entity_id: entity_id.to_string(),
+                payload,
+            },
         )
     }
 }
@@ -151,10 +160,14 @@ fn read_header(dir: &Path) -> Result<Header> {
         )),
         _ => CoreError::io(format!("reading {}", path.display()), e),
     })?;
-    let h: Header = serde_json::from_slice(&bytes)
-        .map_err(|_| CoreError::NotARegistry(format!("{} is not a registry header", path.display())))?;
+    let h: Header = serde_json::from_slice(&bytes).map_err(|_| {
+        CoreError::NotARegistry(format!("{} is not a registry header", path.display()))
+    })?;
     if h.format != HEADER_FORMAT {
-        return Err(CoreError::NotARegistry(format!("{} is not a registry header", path.display())));
+        return Err(CoreError::NotARegistry(format!(
+            "{} is not a registry header",
+            path.display()
+        )));
     }
     Ok(h)
 }
@@ -182,7 +195,10 @@ pub(crate) fn roles_json(roles: &[Role]) -> String {
 
 pub(crate) fn roles_from_json(s: &str) -> Vec<Role> {
     let words: Vec<String> = serde_json::from_str(s).unwrap_or_default();
-    words.iter().filter_map(|w| Role::parse("roles", w).ok()).collect()
+    words
+        .iter()
+        .filter_map(|w| Role::parse("roles", w).ok())
+        .collect()
 }
 
 impl Registry {
@@ -209,8 +225,8 @@ impl Registry {
         };
         crate::keys::check_new_passphrase(passphrase)?;
         if dir.exists() {
-            let mut entries =
-                fs::read_dir(dir).map_err(|e| CoreError::io(format!("reading {}", dir.display()), e))?;
+            let mut entries = fs::read_dir(dir)
+                .map_err(|e| CoreError::io(format!("reading {}", dir.display()), e))?;
             if dir.join(HEADER_FILE).exists() || db_path(dir).exists() {
                 return Err(CoreError::AlreadyExists(format!(
                     "{} already holds a registry; open it instead",
@@ -220,11 +236,15 @@ impl Registry {
             if entries.next().is_some() {
                 return Err(CoreError::invalid(
                     "folder",
-                    format!("{} is not empty; choose an empty or new folder", dir.display()),
+                    format!(
+                        "{} is not empty; choose an empty or new folder",
+                        dir.display()
+                    ),
                 ));
             }
         }
-        fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("creating {}", dir.display()), e))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| CoreError::io(format!("creating {}", dir.display()), e))?;
 
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
@@ -247,9 +267,22 @@ impl Registry {
                  VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6)",
                 params![email, name, roles_json(&roles), keys.signing_public_b64(), keys.box_public_b64(), now],
             )?;
-            actor = Actor { id: tx.last_insert_rowid(), email: email.clone(), roles: roles.clone() };
-            let w = Tx { tx, actor: &actor, now: now.clone() };
-            w.record("registry.create", "registry", &registry_id, json!({ "org": org }))?;
+            actor = Actor {
+                id: tx.last_insert_rowid(),
+                email: email.clone(),
+                roles: roles.clone(),
+            };
+            let w = Tx {
+                tx,
+                actor: &actor,
+                now: now.clone(),
+            };
+            w.record(
+                "registry.create",
+                "registry",
+                &registry_id,
+                json!({ "org": org }),
+            )?;
             w.record(
                 "member.add",
                 "member",
@@ -259,20 +292,41 @@ impl Registry {
             slot.write(&slot_path(dir, &email))?;
             w.tx.commit()?;
         }
-        let header = Header { format: HEADER_FORMAT.into(), registry_id: registry_id.clone() };
-        crate::fsutil::write_atomic(&dir.join(HEADER_FILE), &serde_json::to_vec_pretty(&header).expect("header"))?;
-        Ok(Registry { dir: dir.to_path_buf(), conn, clock, registry_id, actor, keys, data_key })
+        let header = Header {
+            format: HEADER_FORMAT.into(),
+            registry_id: registry_id.clone(),
+        };
+        crate::fsutil::write_atomic(
+            &dir.join(HEADER_FILE),
+            &serde_json::to_vec_pretty(&header).expect("header"),
+        )?;
+        Ok(Registry {
+            dir: dir.to_path_buf(),
+            conn,
+            clock,
+            registry_id,
+            actor,
+            keys,
+            data_key,
+        })
     }
 
     /// Unlocks the registry in `dir` as the member `email`. A wrong passphrase fails before the
     /// database is touched, so it changes no byte on disk.
-    pub fn open(dir: &Path, email: &str, passphrase: &str, clock: Arc<dyn Clock>) -> Result<Registry> {
+    pub fn open(
+        dir: &Path,
+        email: &str,
+        passphrase: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Registry> {
         let header = read_header(dir)?;
         let email = check_email("email", email)?;
         let slot_file = slot_path(dir, &email);
         let slot = SlotFile::read(&slot_file)?;
         if slot.registry_id != header.registry_id {
-            return Err(CoreError::Tampered("the key slot belongs to another registry".into()));
+            return Err(CoreError::Tampered(
+                "the key slot belongs to another registry".into(),
+            ));
         }
         let (keys, data_key) = slot.unlock(passphrase)?;
         let (conn, keys, data_key) = match db::open(&db_path(dir), &data_key, false) {
@@ -293,10 +347,15 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
-        let stored_id: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'registry_id'", [], |r| r.get(0))?;
+        let stored_id: String = conn.query_row(
+            "SELECT value FROM meta WHERE key = 'registry_id'",
+            [],
+            |r| r.get(0),
+        )?;
         if stored_id != header.registry_id {
-            return Err(CoreError::Tampered("the database belongs to another registry".into()));
+            return Err(CoreError::Tampered(
+                "the database belongs to another registry".into(),
+            ));
         }
         let row: Option<(i64, String, String, String)> = conn
             .query_row(
@@ -309,12 +368,20 @@ impl Registry {
             CoreError::NotFound("no member with this email in this registry".into())
         })?;
         if status != "active" {
-            return Err(CoreError::Forbidden("this member has been offboarded".into()));
+            return Err(CoreError::Forbidden(
+                "this member has been offboarded".into(),
+            ));
         }
         if signing_public != keys.signing_public_b64() {
-            return Err(CoreError::Tampered("the key slot does not match the member record".into()));
+            return Err(CoreError::Tampered(
+                "the key slot does not match the member record".into(),
+            ));
         }
-        let actor = Actor { id, email, roles: roles_from_json(&roles) };
+        let actor = Actor {
+            id,
+            email,
+            roles: roles_from_json(&roles),
+        };
         Ok(Registry {
             dir: dir.to_path_buf(),
             conn,
@@ -330,8 +397,14 @@ impl Registry {
     /// event(s) of its change through `Tx::record`, and both commit together or not at all.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let now = format_time(self.clock.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let w = Tx { tx, actor: &self.actor, now };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let w = Tx {
+            tx,
+            actor: &self.actor,
+            now,
+        };
         let out = f(&w)?;
         w.tx.commit()?;
         Ok(out)
@@ -352,7 +425,8 @@ impl Registry {
     /// Who is signed in to which registry.
     pub fn session(&self) -> Result<SessionInfo> {
         let org: String =
-            self.conn.query_row("SELECT value FROM meta WHERE key = 'org'", [], |r| r.get(0))?;
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = 'org'", [], |r| r.get(0))?;
         Ok(SessionInfo {
             registry_id: self.registry_id.clone(),
             org,
@@ -368,7 +442,11 @@ impl Registry {
     }
 
     /// Audit events of one record, oldest first.
-    pub fn audit_log_for(&self, entity_type: &str, entity_id: &str) -> Result<Vec<audit::AuditEventView>> {
+    pub fn audit_log_for(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<audit::AuditEventView>> {
         audit::list(&self.conn, Some((entity_type, entity_id)), None)
     }
 

@@ -6,9 +6,31 @@ use crate::error::{CoreError, Result};
 
 /// Prefixes of well-known secret token formats.
 const TOKEN_PREFIXES: &[&str] = &[
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-",
-    "xapp-", "sk_live_", "sk_test_", "rk_live_", "sk-ant-", "sk-proj-", "npm_", "pypi-", "AIza", "SG.",
-    "hf_", "dop_v1_", "shpat_", "whsec_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xapp-",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "sk-ant-",
+    "sk-proj-",
+    "npm_",
+    "pypi-",
+    "AIza",
+    "SG.",
+    "hf_",
+    "dop_v1_",
+    "shpat_",
+    "whsec_",
 ];
 
 fn shannon_entropy(s: &str) -> f64 {
@@ -17,18 +39,25 @@ fn shannon_entropy(s: &str) -> f64 {
         counts[b as usize] += 1;
     }
     let n = s.len() as f64;
-    counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// Why `value` looks like a secret, if it does.
 pub fn secret_reason(value: &str) -> Option<&'static str> {
-    if value.contains("-----BEGIN") && (value.contains("PRIVATE KEY") || value.contains("OPENSSH")) {
+    if value.contains("-----BEGIN") && (value.contains("PRIVATE KEY") || value.contains("OPENSSH"))
+    {
         return Some("it contains a private key");
     }
-    for word in value.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '"' || c == '\'') {
+    for word in
+        value.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '"' || c == '\'')
+    {
         let word = word.trim_matches(|c: char| c == '(' || c == ')' || c == '[' || c == ']');
         if word.len() >= 20 && TOKEN_PREFIXES.iter().any(|p| word.starts_with(p)) {
             return Some("it looks like an access token");
@@ -37,7 +66,11 @@ pub fn secret_reason(value: &str) -> Option<&'static str> {
             return Some("it looks like a JSON Web Token");
         }
         if word.contains("://") && word.contains('@') {
-            if let Some(creds) = word.split("://").nth(1).and_then(|rest| rest.split('@').next()) {
+            if let Some(creds) = word
+                .split("://")
+                .nth(1)
+                .and_then(|rest| rest.split('@').next())
+            {
                 if creds.contains(':') {
                     return Some("it contains a password in a URL");
                 }
@@ -87,8 +120,13 @@ mod tests {
             let e = refuse_secret("scope", s).unwrap_err();
             assert!(!e.to_string().contains(s));
         }
-        for s in ["AKIAIOSFODNN7EXAMPLE", "svc-scoring-prod", "read:features", "0oa1b2c3d4e5f6g7h8i9",
-                  "projects/acme/serviceAccounts/scoring@acme.iam.gserviceaccount.com"] {
+        for s in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "svc-scoring-prod",
+            "read:features",
+            "0oa1b2c3d4e5f6g7h8i9",
+            "projects/acme/serviceAccounts/scoring@acme.iam.gserviceaccount.com",
+        ] {
             assert!(secret_reason(s).is_none(), "{s}");
         }
     }

@@ -46,7 +46,11 @@ fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberView> {
         email: r.get(1)?,
         name: r.get(2)?,
         roles: roles_from_json(&roles),
-        status: if status == "active" { MemberStatus::Active } else { MemberStatus::Offboarded },
+        status: if status == "active" {
+            MemberStatus::Active
+        } else {
+            MemberStatus::Offboarded
+        },
         signing_public_key: r.get(5)?,
         created_at: r.get(6)?,
         offboarded_at: r.get(7)?,
@@ -55,30 +59,46 @@ fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberView> {
 }
 
 /// Looks up an active member by email for use in a field (owner, validator, ...).
-pub(crate) fn active_member_id(conn: &rusqlite::Connection, field: &str, email: &str) -> Result<i64> {
+pub(crate) fn active_member_id(
+    conn: &rusqlite::Connection,
+    field: &str,
+    email: &str,
+) -> Result<i64> {
     let email = check_email(field, email)?;
     let row: Option<(i64, String)> = conn
-        .query_row("SELECT id, status FROM members WHERE email = ?1", [&email], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT id, status FROM members WHERE email = ?1",
+            [&email],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     match row {
-        None => Err(CoreError::invalid(field, format!("{email} is not a member of this registry"))),
-        Some((_, s)) if s != "active" => {
-            Err(CoreError::invalid(field, format!("{email} has been offboarded")))
-        }
+        None => Err(CoreError::invalid(
+            field,
+            format!("{email} is not a member of this registry"),
+        )),
+        Some((_, s)) if s != "active" => Err(CoreError::invalid(
+            field,
+            format!("{email} has been offboarded"),
+        )),
         Some((id, _)) => Ok(id),
     }
 }
 
 /// Roles of a member by id.
 pub(crate) fn member_roles(conn: &rusqlite::Connection, id: i64) -> Result<Vec<Role>> {
-    let roles: String = conn.query_row("SELECT roles FROM members WHERE id = ?1", [id], |r| r.get(0))?;
+    let roles: String = conn.query_row("SELECT roles FROM members WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
     Ok(roles_from_json(&roles))
 }
 
 pub(crate) fn email_of(conn: &rusqlite::Connection, id: i64) -> Result<String> {
-    Ok(conn.query_row("SELECT email FROM members WHERE id = ?1", [id], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT email FROM members WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 impl Registry {
@@ -104,8 +124,12 @@ impl Registry {
 
     /// Every member, active and offboarded, in the order they were added.
     pub fn list_members(&self) -> Result<Vec<MemberView>> {
-        let mut st = self.conn.prepare(&format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY id"))?;
-        let rows = st.query_map([], member_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY id"))?;
+        let rows = st
+            .query_map([], member_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -154,13 +178,24 @@ impl Registry {
         let id = self.write(|w| {
             let id = active_member_id(w, "email", &email)?;
             let before = member_roles(w, id)?;
-            if before.contains(&Role::Admin) && !roles.contains(&Role::Admin) && other_admins(w, id)? == 0 {
+            if before.contains(&Role::Admin)
+                && !roles.contains(&Role::Admin)
+                && other_admins(w, id)? == 0
+            {
                 return Err(CoreError::Conflict(
                     "this is the last admin; make someone else an admin first".into(),
                 ));
             }
-            w.execute("UPDATE members SET roles = ?1 WHERE id = ?2", params![roles_json(&roles), id])?;
-            w.record("member.roles", "member", id, json!({ "email": email, "from": before, "to": roles }))?;
+            w.execute(
+                "UPDATE members SET roles = ?1 WHERE id = ?2",
+                params![roles_json(&roles), id],
+            )?;
+            w.record(
+                "member.roles",
+                "member",
+                id,
+                json!({ "email": email, "from": before, "to": roles }),
+            )?;
             Ok(id)
         })?;
         if id == self.actor.id {
@@ -178,7 +213,8 @@ impl Registry {
     /// (3) record the offboarding; (4) rename each `.next` over its slot and remove the
     /// offboarded member's slot. `Registry::open` finishes (4) for a member if it was interrupted.
     pub fn offboard_member(&mut self, email: &str, reason: &str) -> Result<MemberView> {
-        self.actor.require_any(&[Role::Admin], "offboarding a member")?;
+        self.actor
+            .require_any(&[Role::Admin], "offboarding a member")?;
         let email = check_email("email", email)?;
         let reason = check_text("reason", reason, true, 2000)?;
         let target = active_member_id(&self.conn, "email", &email)?;
@@ -187,15 +223,18 @@ impl Registry {
                 "you cannot offboard yourself; ask another admin".into(),
             ));
         }
-        if member_roles(&self.conn, target)?.contains(&Role::Admin) && other_admins(&self.conn, target)? == 0
+        if member_roles(&self.conn, target)?.contains(&Role::Admin)
+            && other_admins(&self.conn, target)? == 0
         {
             return Err(CoreError::Conflict("this is the last admin".into()));
         }
         let remaining: Vec<String> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT email FROM members WHERE status = 'active' AND id != ?1 ORDER BY id")?;
-            let rows = st.query_map([target], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            let mut st = self.conn.prepare(
+                "SELECT email FROM members WHERE status = 'active' AND id != ?1 ORDER BY id",
+            )?;
+            let rows = st
+                .query_map([target], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             rows
         };
         let new_key = DataKey::generate();
@@ -226,7 +265,8 @@ impl Registry {
         }
         let old = slot_path(&self.dir, &email);
         if old.exists() {
-            fs::remove_file(&old).map_err(|e| CoreError::io("removing the offboarded member's key slot", e))?;
+            fs::remove_file(&old)
+                .map_err(|e| CoreError::io("removing the offboarded member's key slot", e))?;
         }
         self.member_by_id(target)
     }

@@ -90,7 +90,8 @@ pub struct ModelDetail {
     pub nhis: Vec<NhiLinkView>,
 }
 
-const MODEL_SELECT: &str = "SELECT m.id, m.name, m.version, m.intended_use, m.business_function, m.risk_tier,
+const MODEL_SELECT: &str =
+    "SELECT m.id, m.name, m.version, m.intended_use, m.business_function, m.risk_tier,
     m.deployment_mode, m.regulated, o.email, m.status, m.created_at, m.updated_at,
     (SELECT count(*) FROM models m2 WHERE m2.name = m.name)
     FROM models m JOIN members o ON o.id = m.owner_id";
@@ -102,7 +103,11 @@ fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
     let word = |i: usize| -> rusqlite::Result<String> { r.get(i) };
     Ok(ModelView {
         id: r.get(0)?,
-        display_name: if versions > 1 { format!("{name}@{version}") } else { name.clone() },
+        display_name: if versions > 1 {
+            format!("{name}@{version}")
+        } else {
+            name.clone()
+        },
         name,
         version,
         intended_use: r.get(3)?,
@@ -121,7 +126,10 @@ fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
 fn check_model_name(field: &str, s: &str) -> Result<String> {
     let t = check_text(field, s, true, 200)?;
     if t.contains('@') {
-        return Err(CoreError::invalid(field, "must not contain '@' (used for NAME@VERSION)"));
+        return Err(CoreError::invalid(
+            field,
+            "must not contain '@' (used for NAME@VERSION)",
+        ));
     }
     Ok(t)
 }
@@ -153,8 +161,9 @@ pub(crate) fn resolve_model(conn: &rusqlite::Connection, reference: &str) -> Res
             .ok_or_else(|| CoreError::NotFound(format!("model {reference}")));
     }
     let mut st = conn.prepare("SELECT id, version FROM models WHERE name = ?1 ORDER BY id")?;
-    let rows: Vec<(i64, String)> =
-        st.query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(i64, String)> = st
+        .query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     match rows.len() {
         0 => Err(CoreError::NotFound(format!("model {reference}"))),
         1 => Ok(rows[0].0),
@@ -162,7 +171,10 @@ pub(crate) fn resolve_model(conn: &rusqlite::Connection, reference: &str) -> Res
             "model",
             format!(
                 "{reference} has several versions ({}); name one as NAME@VERSION",
-                rows.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")
+                rows.iter()
+                    .map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )),
     }
@@ -173,7 +185,11 @@ pub(crate) fn require_owner_or_admin(reg: &Registry, model_id: i64, action: &str
     if reg.actor.has(Role::Admin) {
         return Ok(());
     }
-    let owner: i64 = reg.conn.query_row("SELECT owner_id FROM models WHERE id = ?1", [model_id], |r| r.get(0))?;
+    let owner: i64 = reg.conn.query_row(
+        "SELECT owner_id FROM models WHERE id = ?1",
+        [model_id],
+        |r| r.get(0),
+    )?;
     if owner == reg.actor.id {
         return Ok(());
     }
@@ -190,12 +206,18 @@ impl Registry {
     }
 
     pub(crate) fn model_by_id(&self, id: i64) -> Result<ModelView> {
-        Ok(self.conn.query_row(&format!("{MODEL_SELECT} WHERE m.id = ?1"), [id], model_row)?)
+        Ok(self
+            .conn
+            .query_row(&format!("{MODEL_SELECT} WHERE m.id = ?1"), [id], model_row)?)
     }
 
     pub fn list_models(&self) -> Result<Vec<ModelView>> {
-        let mut st = self.conn.prepare(&format!("{MODEL_SELECT} ORDER BY m.name, m.version"))?;
-        let rows = st.query_map([], model_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self
+            .conn
+            .prepare(&format!("{MODEL_SELECT} ORDER BY m.name, m.version"))?;
+        let rows = st
+            .query_map([], model_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -229,21 +251,26 @@ impl Registry {
             "SELECT m.email FROM alert_recipients a JOIN members m ON m.id = a.member_id
              WHERE a.model_id = ?1 AND a.active = 1 ORDER BY m.email",
         )?;
-        out.alert_recipients =
-            st.query_map([model_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        out.alert_recipients = st
+            .query_map([model_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(out)
     }
 
     /// Registers a model (admin, owner or engineer). Name and version are unique together.
     pub fn add_model(&mut self, input: &AddModel) -> Result<ModelView> {
-        self.actor.require_any(&[Role::Admin, Role::Owner, Role::Engineer], "registering a model")?;
+        self.actor.require_any(
+            &[Role::Admin, Role::Owner, Role::Engineer],
+            "registering a model",
+        )?;
         let name = check_model_name("name", &input.name)?;
         let version = check_text("version", &input.version, true, 100)?;
         if version.contains('@') {
             return Err(CoreError::invalid("version", "must not contain '@'"));
         }
         let intended_use = check_text("intended_use", &input.intended_use, true, 2000)?;
-        let business_function = check_text("business_function", &input.business_function, true, 500)?;
+        let business_function =
+            check_text("business_function", &input.business_function, true, 500)?;
         let tier = RiskTier::parse("tier", &input.risk_tier)?;
         let mode = match &input.deployment_mode {
             Some(m) => DeploymentMode::parse("mode", m)?,
@@ -292,47 +319,102 @@ impl Registry {
         let id = resolve_model(&self.conn, reference)?;
         require_owner_or_admin(self, id, "updating a model")?;
         let before = self.model_by_id(id)?;
-        let intended_use =
-            input.intended_use.as_deref().map(|s| check_text("intended_use", s, true, 2000)).transpose()?;
+        let intended_use = input
+            .intended_use
+            .as_deref()
+            .map(|s| check_text("intended_use", s, true, 2000))
+            .transpose()?;
         let business_function = input
             .business_function
             .as_deref()
             .map(|s| check_text("business_function", s, true, 500))
             .transpose()?;
-        let tier = input.risk_tier.as_deref().map(|s| RiskTier::parse("tier", s)).transpose()?;
-        let mode = input.deployment_mode.as_deref().map(|s| DeploymentMode::parse("mode", s)).transpose()?;
+        let tier = input
+            .risk_tier
+            .as_deref()
+            .map(|s| RiskTier::parse("tier", s))
+            .transpose()?;
+        let mode = input
+            .deployment_mode
+            .as_deref()
+            .map(|s| DeploymentMode::parse("mode", s))
+            .transpose()?;
         self.write(|w| {
             let owner = input.owner.as_deref().map(|e| owner_id(w, e)).transpose()?;
             let mut changes = serde_json::Map::new();
             if let Some(o) = owner {
-                w.execute("UPDATE models SET owner_id = ?1 WHERE id = ?2", params![o, id])?;
-                changes.insert("owner".into(), json!({"from": before.owner, "to": email_of(w, o)?}));
+                w.execute(
+                    "UPDATE models SET owner_id = ?1 WHERE id = ?2",
+                    params![o, id],
+                )?;
+                changes.insert(
+                    "owner".into(),
+                    json!({"from": before.owner, "to": email_of(w, o)?}),
+                );
             }
             if let Some(v) = &intended_use {
-                w.execute("UPDATE models SET intended_use = ?1 WHERE id = ?2", params![v, id])?;
-                changes.insert("intended_use".into(), json!({"from": before.intended_use, "to": v}));
+                w.execute(
+                    "UPDATE models SET intended_use = ?1 WHERE id = ?2",
+                    params![v, id],
+                )?;
+                changes.insert(
+                    "intended_use".into(),
+                    json!({"from": before.intended_use, "to": v}),
+                );
             }
             if let Some(v) = &business_function {
-                w.execute("UPDATE models SET business_function = ?1 WHERE id = ?2", params![v, id])?;
-                changes.insert("business_function".into(), json!({"from": before.business_function, "to": v}));
+                w.execute(
+                    "UPDATE models SET business_function = ?1 WHERE id = ?2",
+                    params![v, id],
+                )?;
+                changes.insert(
+                    "business_function".into(),
+                    json!({"from": before.business_function, "to": v}),
+                );
             }
             if let Some(v) = tier {
-                w.execute("UPDATE models SET risk_tier = ?1 WHERE id = ?2", params![v.as_str(), id])?;
-                changes.insert("risk_tier".into(), json!({"from": before.risk_tier, "to": v}));
+                w.execute(
+                    "UPDATE models SET risk_tier = ?1 WHERE id = ?2",
+                    params![v.as_str(), id],
+                )?;
+                changes.insert(
+                    "risk_tier".into(),
+                    json!({"from": before.risk_tier, "to": v}),
+                );
             }
             if let Some(v) = mode {
-                w.execute("UPDATE models SET deployment_mode = ?1 WHERE id = ?2", params![v.as_str(), id])?;
-                changes.insert("deployment_mode".into(), json!({"from": before.deployment_mode, "to": v}));
+                w.execute(
+                    "UPDATE models SET deployment_mode = ?1 WHERE id = ?2",
+                    params![v.as_str(), id],
+                )?;
+                changes.insert(
+                    "deployment_mode".into(),
+                    json!({"from": before.deployment_mode, "to": v}),
+                );
             }
             if let Some(v) = input.regulated {
-                w.execute("UPDATE models SET regulated = ?1 WHERE id = ?2", params![v as i64, id])?;
-                changes.insert("regulated".into(), json!({"from": before.regulated, "to": v}));
+                w.execute(
+                    "UPDATE models SET regulated = ?1 WHERE id = ?2",
+                    params![v as i64, id],
+                )?;
+                changes.insert(
+                    "regulated".into(),
+                    json!({"from": before.regulated, "to": v}),
+                );
             }
             if changes.is_empty() {
                 return Err(CoreError::invalid("model", "nothing to change"));
             }
-            w.execute("UPDATE models SET updated_at = ?1 WHERE id = ?2", params![w.now, id])?;
-            w.record("model.update", "model", id, serde_json::Value::Object(changes))?;
+            w.execute(
+                "UPDATE models SET updated_at = ?1 WHERE id = ?2",
+                params![w.now, id],
+            )?;
+            w.record(
+                "model.update",
+                "model",
+                id,
+                serde_json::Value::Object(changes),
+            )?;
             Ok(())
         })?;
         self.model_by_id(id)
@@ -340,7 +422,11 @@ impl Registry {
 
     /// Sets a model's decision rights (its accountable owner or an admin). The validator must
     /// hold the `validator` role and the business approver the `approver` role.
-    pub fn set_decision_rights(&mut self, reference: &str, input: &SetDecisionRights) -> Result<DecisionRights> {
+    pub fn set_decision_rights(
+        &mut self,
+        reference: &str,
+        input: &SetDecisionRights,
+    ) -> Result<DecisionRights> {
         let id = resolve_model(&self.conn, reference)?;
         require_owner_or_admin(self, id, "changing decision rights")?;
         let before = self.decision_rights(id)?;

@@ -110,7 +110,11 @@ fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NhiLinkView> {
         nhi_id: r.get(1)?,
         nhi: r.get(2)?,
         model_id: r.get(3)?,
-        model: if versions > 1 { format!("{name}@{version}") } else { name },
+        model: if versions > 1 {
+            format!("{name}@{version}")
+        } else {
+            name
+        },
         usage: r.get(7)?,
         created_by: r.get(8)?,
         created_at: r.get(9)?,
@@ -118,34 +122,56 @@ fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NhiLinkView> {
 }
 
 fn nhi_id(conn: &rusqlite::Connection, name: &str) -> Result<i64> {
-    conn.query_row("SELECT id FROM nhis WHERE name = ?1", [name.trim()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| CoreError::NotFound(format!("NHI {}", name.trim())))
+    conn.query_row("SELECT id FROM nhis WHERE name = ?1", [name.trim()], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| CoreError::NotFound(format!("NHI {}", name.trim())))
 }
 
 impl Registry {
     pub(crate) fn nhi_links_of_model(&self, model_id: i64) -> Result<Vec<NhiLinkView>> {
-        let mut st = self.conn.prepare(&format!("{LINK_SELECT} WHERE l.model_id = ?1 ORDER BY n.name"))?;
-        let rows = st.query_map([model_id], link_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare(&format!(
+            "{LINK_SELECT} WHERE l.model_id = ?1 ORDER BY n.name"
+        ))?;
+        let rows = st
+            .query_map([model_id], link_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
     fn nhi_links_of_nhi(&self, nhi_id: i64) -> Result<Vec<NhiLinkView>> {
-        let mut st = self.conn.prepare(&format!("{LINK_SELECT} WHERE l.nhi_id = ?1 ORDER BY m.name, m.version"))?;
-        let rows = st.query_map([nhi_id], link_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare(&format!(
+            "{LINK_SELECT} WHERE l.nhi_id = ?1 ORDER BY m.name, m.version"
+        ))?;
+        let rows = st
+            .query_map([nhi_id], link_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
     fn nhi_by_id(&self, id: i64) -> Result<NhiView> {
-        let mut v = self.conn.query_row(&format!("{NHI_SELECT} WHERE n.id = ?1"), [id], nhi_row)?;
-        v.linked_models = self.nhi_links_of_nhi(id)?.into_iter().map(|l| l.model).collect();
+        let mut v = self
+            .conn
+            .query_row(&format!("{NHI_SELECT} WHERE n.id = ?1"), [id], nhi_row)?;
+        v.linked_models = self
+            .nhi_links_of_nhi(id)?
+            .into_iter()
+            .map(|l| l.model)
+            .collect();
         Ok(v)
     }
 
     pub fn list_nhis(&self) -> Result<Vec<NhiView>> {
-        let mut st = self.conn.prepare(&format!("{NHI_SELECT} ORDER BY n.name"))?;
-        let mut rows = st.query_map([], nhi_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut links = self.conn.prepare(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
+        let mut st = self
+            .conn
+            .prepare(&format!("{NHI_SELECT} ORDER BY n.name"))?;
+        let mut rows = st
+            .query_map([], nhi_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut links = self
+            .conn
+            .prepare(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
         let mut by_nhi: std::collections::HashMap<i64, Vec<String>> = Default::default();
         for l in links.query_map([], link_row)? {
             let l = l?;
@@ -159,31 +185,51 @@ impl Registry {
 
     pub fn show_nhi(&self, name: &str) -> Result<NhiDetail> {
         let id = nhi_id(&self.conn, name)?;
-        Ok(NhiDetail { nhi: self.nhi_by_id(id)?, links: self.nhi_links_of_nhi(id)? })
+        Ok(NhiDetail {
+            nhi: self.nhi_by_id(id)?,
+            links: self.nhi_links_of_nhi(id)?,
+        })
     }
 
     /// Registers an NHI (admin, owner or engineer). Metadata only: fields that look like a secret
     /// value are refused.
     pub fn add_nhi(&mut self, input: &AddNhi) -> Result<NhiView> {
-        self.actor.require_any(&[Role::Admin, Role::Owner, Role::Engineer], "registering an NHI")?;
+        self.actor.require_any(
+            &[Role::Admin, Role::Owner, Role::Engineer],
+            "registering an NHI",
+        )?;
         let name = check_text("name", &input.name, true, 200)?;
         refuse_secret("name", &name)?;
         let kind = NhiKind::parse("kind", &input.kind)?;
         let system = check_text("system", &input.system, true, 200)?;
         refuse_secret("system", &system)?;
         if input.rotation_days < 1 {
-            return Err(CoreError::invalid("rotation_days", "must be a whole number of days, at least 1"));
+            return Err(CoreError::invalid(
+                "rotation_days",
+                "must be a whole number of days, at least 1",
+            ));
         }
         if input.rotation_days > 3650 {
-            return Err(CoreError::invalid("rotation_days", "must be at most 3650 days"));
+            return Err(CoreError::invalid(
+                "rotation_days",
+                "must be at most 3650 days",
+            ));
         }
-        let last_rotated = input.last_rotated.as_deref().map(|d| parse_date("last_rotated", d)).transpose()?;
+        let last_rotated = input
+            .last_rotated
+            .as_deref()
+            .map(|d| parse_date("last_rotated", d))
+            .transpose()?;
         if let Some(d) = last_rotated {
             if d > self.clock.now().date_naive() {
                 return Err(CoreError::invalid("last_rotated", "is in the future"));
             }
         }
-        let expires = input.expires.as_deref().map(|d| parse_date("expires", d)).transpose()?;
+        let expires = input
+            .expires
+            .as_deref()
+            .map(|d| parse_date("expires", d))
+            .transpose()?;
         let environment = input
             .environment
             .as_deref()
@@ -252,6 +298,8 @@ impl Registry {
             w.record("nhi.link", "nhi", nid, json!({ "link_id": id, "model_id": mid, "usage": usage }))?;
             Ok(id)
         })?;
-        Ok(self.conn.query_row(&format!("{LINK_SELECT} WHERE l.id = ?1"), [id], link_row)?)
+        Ok(self
+            .conn
+            .query_row(&format!("{LINK_SELECT} WHERE l.id = ?1"), [id], link_row)?)
     }
 }

@@ -44,7 +44,11 @@ pub fn check_metric(field: &str, s: &str) -> Result<String> {
     if t.is_empty() {
         return Err(CoreError::invalid(field, "is required"));
     }
-    if t.len() > 200 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c)) {
+    if t.len() > 200
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c))
+    {
         return Err(CoreError::invalid(
             field,
             format!("{t:?} is not a metric name (letters, digits and _ - . : / only)"),
@@ -53,7 +57,8 @@ pub fn check_metric(field: &str, s: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
-const THRESHOLD_SELECT: &str = "SELECT t.id, t.model_id, t.metric, t.version, t.breach, t.warn, t.direction,
+const THRESHOLD_SELECT: &str =
+    "SELECT t.id, t.model_id, t.metric, t.version, t.breach, t.warn, t.direction,
     t.status, m.email, t.proposed_at FROM thresholds t JOIN members m ON m.id = t.proposed_by";
 
 fn threshold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ThresholdView> {
@@ -75,10 +80,12 @@ fn threshold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ThresholdView> {
 
 impl Registry {
     pub(crate) fn thresholds_of(&self, model_id: i64) -> Result<Vec<ThresholdView>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("{THRESHOLD_SELECT} WHERE t.model_id = ?1 ORDER BY t.metric, t.version"))?;
-        let rows = st.query_map([model_id], threshold_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare(&format!(
+            "{THRESHOLD_SELECT} WHERE t.model_id = ?1 ORDER BY t.metric, t.version"
+        ))?;
+        let rows = st
+            .query_map([model_id], threshold_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -147,6 +154,10 @@ impl Registry {
             )?;
             Ok(id)
         })?;
-        Ok(self.conn.query_row(&format!("{THRESHOLD_SELECT} WHERE t.id = ?1"), [id], threshold_row)?)
+        Ok(self.conn.query_row(
+            &format!("{THRESHOLD_SELECT} WHERE t.id = ?1"),
+            [id],
+            threshold_row,
+        )?)
     }
 }

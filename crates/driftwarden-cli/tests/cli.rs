@@ -1,0 +1,4 @@
+//! Scenario tests of the real `driftwarden` binary against real registries on disk.
+
+mod common;
+mod foundation;

@@ -1,0 +1,4 @@
+//! Integration tests of the core against real SQLCipher registries on disk.
+
+mod common;
+mod foundation;
