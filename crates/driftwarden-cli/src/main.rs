@@ -9,9 +9,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+
 use driftwarden_core::{
-    default_registry_dir, AddMember, AddModel, AddNhi, Clock, CoreError, CreateRegistry,
-    FixedClock, Registry, SetDecisionRights, SetThreshold, SystemClock, UpdateModel,
+    default_registry_dir, AddMember, AddModel, AddNhi, ApproveModel, Clock, CoreError,
+    CreateRegistry, DecideException, FixedClock, IngestFormat, IngestOptions, Registry,
+    SetDecisionRights, SetThreshold, SystemClock, UpdateModel,
 };
 
 use output::{print_json, Table};
@@ -67,6 +70,115 @@ enum Command {
     /// The audit log: show, verify
     #[command(subcommand)]
     Log(LogCmd),
+    /// Approve a model for its use until a date (its business approver); signs the approval
+    Approve {
+        model: String,
+        /// Expiry / review date, YYYY-MM-DD
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Import measurements from a CSV (model,version,metric,value,observed_at[,segment,source]) or an Evidently report
+    Ingest {
+        file: PathBuf,
+        /// csv (default) or evidently
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// For Evidently reports: the model measured
+        #[arg(long)]
+        model: Option<String>,
+        /// For Evidently reports: the model version
+        #[arg(long)]
+        version: Option<String>,
+        /// For Evidently reports: when it was measured (RFC 3339; default: the report's timestamp, else now)
+        #[arg(long)]
+        observed_at: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Measurements of a model
+    Measurements {
+        model: String,
+        #[arg(long)]
+        metric: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List exceptions
+    Exceptions {
+        /// opened, validating, confirmed, dismissed, escalated, recovered, decided, closed
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Act on one exception: show, validate, flag, decide, cosign
+    #[command(subcommand)]
+    Exception(ExceptionCmd),
+    /// Escalate overdue exceptions and open exceptions for lapsed approvals
+    Sweep(JsonFlag),
+    /// The registry policy: approval lifetimes, deadlines, re-breach window
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+}
+
+#[derive(Subcommand)]
+enum ExceptionCmd {
+    Show {
+        id: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// The validator starts validating, confirms the signal, or dismisses it with a reason
+    Validate {
+        id: i64,
+        #[arg(long, conflicts_with_all = ["confirm", "dismiss"])]
+        start: bool,
+        #[arg(long, conflicts_with = "dismiss")]
+        confirm: bool,
+        #[arg(long)]
+        dismiss: bool,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Flag an impact: escalates and requires the business approver's co-sign
+    Flag {
+        id: i64,
+        /// customer, compliance or financial
+        #[arg(long)]
+        impact: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// The accountable owner decides a disposition (signed)
+    Decide {
+        id: i64,
+        /// retrain, retriage, rollback, retire, keep, tighten, revalidate
+        #[arg(long)]
+        disposition: String,
+        #[arg(long)]
+        rationale: String,
+        /// Follow-up review date, YYYY-MM-DD
+        #[arg(long)]
+        follow_up: Option<String>,
+    },
+    /// The business approver co-signs the disposition (signed); closes the exception
+    Cosign { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    Show(JsonFlag),
+    /// Set one value, e.g. `policy set approval_max_months.high 3`
+    Set {
+        key: String,
+        value: i64,
+    },
 }
 
 #[derive(Args)]
@@ -173,6 +285,15 @@ enum ModelCmd {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// The release gate: what approval needs and what is missing
+    Gate {
+        model: String,
+        /// The expiry date you intend to approve until
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Subcommand)]
@@ -262,12 +383,19 @@ fn clock() -> Result<Arc<dyn Clock>, CoreError> {
     }
 }
 
+/// `Registry::open` or `Registry::open_unswept`.
+type Opener = fn(&std::path::Path, &str, &str, Arc<dyn Clock>) -> Result<Registry, CoreError>;
+
 impl Cli {
     fn registry_dir(&self) -> PathBuf {
         self.registry.clone().unwrap_or_else(default_registry_dir)
     }
 
     fn open(&self) -> Result<Registry, CoreError> {
+        self.open_with(Registry::open)
+    }
+
+    fn open_with(&self, open: Opener) -> Result<Registry, CoreError> {
         let email = self.member.clone().ok_or_else(|| {
             CoreError::invalid(
                 "member",
@@ -275,7 +403,7 @@ impl Cli {
             )
         })?;
         let pass = secret::passphrase(self.passphrase_file.as_deref())?;
-        Registry::open(&self.registry_dir(), &email, &pass, clock()?)
+        open(&self.registry_dir(), &email, &pass, clock()?)
     }
 }
 
@@ -330,6 +458,149 @@ fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Threshold(cmd) => threshold(&cli, cmd)?,
         Command::Nhi(cmd) => nhi(&cli, cmd)?,
         Command::Log(cmd) => log(&cli, cmd)?,
+        Command::Approve {
+            model,
+            until,
+            note,
+            json,
+        } => {
+            let mut reg = cli.open()?;
+            let a = reg.approve_model(
+                model,
+                &ApproveModel {
+                    until: until.clone(),
+                    note: note.clone(),
+                },
+            )?;
+            if json.json {
+                print_json(&a);
+            } else {
+                println!(
+                    "Approved {model} until {} (approval {}, signed by {})",
+                    a.expires_on, a.id, a.approver
+                );
+            }
+        }
+        Command::Ingest {
+            file,
+            format,
+            model,
+            version,
+            observed_at,
+            json,
+        } => {
+            let mut reg = cli.open()?;
+            let format = match format.as_str() {
+                "csv" => IngestFormat::Csv,
+                "evidently" => IngestFormat::Evidently,
+                other => {
+                    return Err(CoreError::invalid(
+                        "format",
+                        format!("unknown format {other:?}; expected csv or evidently"),
+                    ))
+                }
+            };
+            let model = match (model, version) {
+                (Some(m), Some(v)) => Some(format!("{m}@{v}")),
+                (m, _) => m.clone(),
+            };
+            let opts = IngestOptions {
+                format,
+                model,
+                observed_at: observed_at.clone(),
+            };
+            let show = std::io::stderr().is_terminal();
+            let r = reg.ingest_file(file, &opts, &mut |p| {
+                if show && p.total_bytes > 0 {
+                    eprint!(
+                        "\ringesting: {:>3}% ({} rows)",
+                        p.bytes * 100 / p.total_bytes,
+                        p.rows
+                    );
+                }
+            })?;
+            if show {
+                eprintln!();
+            }
+            if json.json {
+                print_json(&r);
+            } else {
+                println!(
+                    "Imported {} measurements from {} (import {}): {} over breach, {} notices; opened {:?}, recovered {:?}, re-breaches {:?}",
+                    r.rows, r.file, r.import_id, r.breaches, r.notices, r.opened, r.recovered, r.rebreaches
+                );
+            }
+        }
+        Command::Measurements {
+            model,
+            metric,
+            json,
+        } => {
+            let reg = cli.open()?;
+            let list = reg.list_measurements(model, metric.as_deref())?;
+            if json.json {
+                print_json(&list);
+            } else {
+                let mut t = Table::new(&[
+                    "ID",
+                    "METRIC",
+                    "VALUE",
+                    "OBSERVED",
+                    "EVALUATION",
+                    "EXCEPTION",
+                ]);
+                for m in &list {
+                    t.row(vec![
+                        m.id.to_string(),
+                        m.metric.clone(),
+                        m.value.to_string(),
+                        m.observed_at.clone(),
+                        m.evaluation.clone(),
+                        m.exception_id
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    ]);
+                }
+                t.print();
+            }
+        }
+        Command::Exceptions { state, model, json } => {
+            let reg = cli.open()?;
+            let list = reg.list_exceptions(state.as_deref(), model.as_deref())?;
+            if json.json {
+                print_json(&list);
+            } else {
+                output::exception_table(&list).print();
+            }
+        }
+        Command::Exception(cmd) => exception(&cli, cmd)?,
+        Command::Sweep(j) => {
+            let mut reg = cli.open_with(Registry::open_unswept)?;
+            let r = reg.sweep()?;
+            if j.json {
+                print_json(&r);
+            } else {
+                for i in &r.lapsed {
+                    println!("lapsed: exception {} opened: {}", i.exception_id, i.reason);
+                }
+                for i in &r.escalated {
+                    println!("escalated exception {}: {}", i.exception_id, i.reason);
+                }
+                if r.is_empty() {
+                    println!("nothing due");
+                }
+            }
+        }
+        Command::Policy(PolicyCmd::Show(j)) => {
+            let reg = cli.open()?;
+            let p = reg.policy()?;
+            print_policy(&p, j.json);
+        }
+        Command::Policy(PolicyCmd::Set { key, value }) => {
+            let mut reg = cli.open()?;
+            let p = reg.set_policy(key, *value)?;
+            print_policy(&p, false);
+        }
     }
     Ok(())
 }
@@ -411,6 +682,71 @@ fn member(cli: &Cli, cmd: &MemberCmd) -> Result<(), CoreError> {
             );
         }
     }
+    Ok(())
+}
+
+fn print_policy(p: &driftwarden_core::Policy, json: bool) {
+    if json {
+        print_json(p);
+        return;
+    }
+    let t = |v: &driftwarden_core::TierValues| {
+        format!("high {}, medium {}, low {}", v.high, v.medium, v.low)
+    };
+    println!("approval max months   {}", t(&p.approval_max_months));
+    println!("validate within days  {}", t(&p.validate_days));
+    println!("decide within days    {}", t(&p.decide_days));
+    println!("follow-up after days  {}", t(&p.follow_up_days));
+    println!("re-breach window days {}", p.rebreach_window_days);
+}
+
+fn exception(cli: &Cli, cmd: &ExceptionCmd) -> Result<(), CoreError> {
+    let mut reg = cli.open()?;
+    let v = match cmd {
+        ExceptionCmd::Show { id, json } => {
+            let v = reg.show_exception(*id)?;
+            if json.json {
+                print_json(&v);
+            } else {
+                output::print_exception(&v);
+            }
+            return Ok(());
+        }
+        ExceptionCmd::Validate {
+            id,
+            start,
+            confirm,
+            dismiss,
+            reason,
+        } => {
+            if *start {
+                reg.start_validation(*id)?
+            } else if *confirm || *dismiss {
+                reg.validate_exception(*id, *confirm, reason.as_deref().unwrap_or(""))?
+            } else {
+                return Err(CoreError::invalid(
+                    "validate",
+                    "say --start, --confirm or --dismiss --reason TEXT",
+                ));
+            }
+        }
+        ExceptionCmd::Flag { id, impact, note } => reg.flag_exception(*id, impact, note)?,
+        ExceptionCmd::Decide {
+            id,
+            disposition,
+            rationale,
+            follow_up,
+        } => reg.decide_exception(
+            *id,
+            &DecideException {
+                disposition: disposition.clone(),
+                rationale: rationale.clone(),
+                follow_up: follow_up.clone(),
+            },
+        )?,
+        ExceptionCmd::Cosign { id } => reg.cosign_exception(*id)?,
+    };
+    println!("Exception {} is now {}", v.id, v.state);
     Ok(())
 }
 
@@ -535,6 +871,24 @@ fn model(cli: &Cli, cmd: &ModelCmd) -> Result<(), CoreError> {
                 ]);
             }
             t.print();
+        }
+        ModelCmd::Gate { model, until, json } => {
+            let gate = reg.approval_gate(model, until.as_deref())?;
+            if json.json {
+                print_json(&gate);
+                return Ok(());
+            }
+            for g in &gate {
+                println!(
+                    "[{}] {}{}",
+                    if g.ok { "x" } else { " " },
+                    g.label,
+                    g.detail
+                        .as_deref()
+                        .map(|d| format!(": missing {d}"))
+                        .unwrap_or_default()
+                );
+            }
         }
         ModelCmd::Show { model, json } => {
             let d = reg.show_model(model)?;
@@ -705,6 +1059,12 @@ fn log(cli: &Cli, cmd: &LogCmd) -> Result<(), CoreError> {
 }
 
 fn main() -> ExitCode {
+    // Behave like other command-line tools when the reader of our output goes away (`| head`).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! Human-readable printing: aligned tables and record pages. `--json` output is the core's
 //! transport types serialised as they are.
 
-use driftwarden_core::{ModelDetail, NhiDetail, ThresholdView};
+use driftwarden_core::{ExceptionView, ModelDetail, NhiDetail, SignoffView, ThresholdView};
 use serde::Serialize;
 
 pub fn print_json<T: Serialize>(value: &T) {
@@ -110,6 +110,22 @@ pub fn print_model(d: &ModelDetail) {
     println!("  validator         {}", or_dash(&r.validator));
     println!("  pause/rollback    {}", or_dash(&r.rollback));
     println!("  business approver {}", or_dash(&r.approver));
+    println!(
+        "Approval            {} {}",
+        m.approval_status,
+        m.approval_expires_on
+            .as_deref()
+            .map(|e| format!("(expires {e})"))
+            .unwrap_or_default()
+    );
+    if let Some(a) = &d.approval {
+        println!(
+            "  latest            #{} by {} at {}, {}",
+            a.id, a.approver, a.approved_at, a.status
+        );
+        print_signoffs(&a.signoffs);
+    }
+    println!("Open exceptions     {}", d.open_exceptions);
     println!("Thresholds");
     threshold_table(&d.thresholds).print();
     println!("Dependent NHIs");
@@ -146,4 +162,140 @@ pub fn print_nhi(d: &NhiDetail) {
     for l in &d.links {
         println!("  {}: {}", l.model, l.usage);
     }
+}
+
+pub fn print_signoffs(list: &[SignoffView]) {
+    for s in list {
+        println!(
+            "  signature         {} by {} at {}: {}",
+            s.kind,
+            s.signer,
+            s.signed_at,
+            if s.valid {
+                "valid".to_string()
+            } else {
+                format!("INVALID ({})", s.problem.as_deref().unwrap_or("?"))
+            }
+        );
+    }
+}
+
+pub fn exception_table(list: &[ExceptionView]) -> Table {
+    let mut t = Table::new(&[
+        "ID", "MODEL", "KIND", "METRIC", "STATE", "MODE", "OPENED", "DEADLINE", "FLAGS",
+    ]);
+    for e in list {
+        let mut flags = Vec::new();
+        if e.overdue {
+            flags.push("overdue".to_string());
+        }
+        if e.rebreach {
+            flags.push("re-breach".to_string());
+        }
+        if e.escalated {
+            flags.push("escalated".to_string());
+        }
+        flags.extend(e.impacts.iter().map(|i| format!("impact:{i}")));
+        t.row(vec![
+            e.id.to_string(),
+            e.model.clone(),
+            e.kind.to_string(),
+            e.metric.clone().unwrap_or_else(|| "-".into()),
+            e.state.to_string(),
+            e.deployment_mode.to_string(),
+            e.opened_at.clone(),
+            if matches!(e.state.as_str(), "opened" | "validating") {
+                e.validate_by.clone()
+            } else {
+                e.decide_by.clone()
+            },
+            flags.join(","),
+        ]);
+    }
+    t
+}
+
+pub fn print_exception(e: &ExceptionView) {
+    println!(
+        "Exception {} on {} ({}, {} mode)",
+        e.id, e.model, e.kind, e.deployment_mode
+    );
+    println!(
+        "  state             {}{}",
+        e.state,
+        if e.overdue { " (overdue)" } else { "" }
+    );
+    println!("  metric            {}", e.metric.as_deref().unwrap_or("-"));
+    if let Some(v) = e.first_value {
+        println!("  first value       {v}");
+    }
+    if let (Some(at), Some(v)) = (&e.last_breach_at, e.last_breach_value) {
+        println!(
+            "  last breach       {v} at {at} ({} breaching measurements)",
+            e.breach_count
+        );
+    }
+    println!("  opened            {}", e.opened_at);
+    println!("  validate by       {}", e.validate_by);
+    println!("  decide by         {}", e.decide_by);
+    println!(
+        "  validation        {}{}",
+        e.validation,
+        e.validation_reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default()
+    );
+    if e.rebreach {
+        println!("  re-breach of      {:?}", e.linked_exceptions);
+    }
+    if let Some(r) = &e.recovered_at {
+        println!("  recovered at      {r}");
+    }
+    for x in &e.escalations {
+        println!(
+            "  escalated         {} [{}] {} -> {}",
+            x.at,
+            x.rule,
+            x.reason,
+            x.routed_to.as_deref().unwrap_or("-")
+        );
+    }
+    if !e.impacts.is_empty() {
+        println!(
+            "  impacts           {}",
+            e.impacts
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(d) = e.disposition {
+        println!("  disposition       {d} ({})", d.describe());
+        println!(
+            "  rationale         {}",
+            e.rationale.as_deref().unwrap_or("-")
+        );
+        println!(
+            "  follow-up         {}",
+            e.follow_up.as_deref().unwrap_or("-")
+        );
+        println!(
+            "  decided           {} by {}",
+            e.decided_at.as_deref().unwrap_or("-"),
+            e.decided_by.as_deref().unwrap_or("-")
+        );
+        println!(
+            "  co-sign           {}",
+            if e.cosign_required {
+                e.cosigned_by
+                    .clone()
+                    .unwrap_or_else(|| "required, pending".into())
+            } else {
+                "not required".into()
+            }
+        );
+    }
+    print_signoffs(&e.signoffs);
 }

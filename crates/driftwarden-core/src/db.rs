@@ -9,7 +9,10 @@ use crate::error::{CoreError, Result};
 use crate::keys::DataKey;
 
 /// Schema migrations in order; entry `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/v1.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/v1.sql"),
+    include_str!("migrations/v2.sql"),
+];
 
 /// The newest schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

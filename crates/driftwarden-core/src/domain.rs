@@ -86,6 +86,72 @@ word_enum!(
 
 word_enum!(NhiStatus { Active = "active", Revoked = "revoked" });
 
+word_enum!(
+    /// Where an exception is in its lifecycle (see `workflow` for the allowed transitions).
+    ExceptionState {
+        Opened = "opened",
+        Validating = "validating",
+        Confirmed = "confirmed",
+        Dismissed = "dismissed",
+        Escalated = "escalated",
+        Recovered = "recovered",
+        Decided = "decided",
+        Closed = "closed",
+    }
+);
+
+impl ExceptionState {
+    /// Dismissed and closed exceptions take no further action.
+    pub fn is_final(self) -> bool {
+        matches!(self, ExceptionState::Dismissed | ExceptionState::Closed)
+    }
+}
+
+word_enum!(
+    /// The validator's verdict on the signal.
+    Validation { Pending = "pending", Confirmed = "confirmed", Dismissed = "dismissed" }
+);
+
+word_enum!(ExceptionKind { Breach = "breach", LapsedApproval = "lapsed-approval" });
+
+word_enum!(
+    /// The decision that ends an exception.
+    Disposition {
+        Retrain = "retrain",
+        Retriage = "retriage",
+        Rollback = "rollback",
+        Retire = "retire",
+        Keep = "keep",
+        Tighten = "tighten",
+        Revalidate = "revalidate",
+    }
+);
+
+impl Disposition {
+    /// Plain words for forms and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Disposition::Retrain => "retrain the model",
+            Disposition::Retriage => "retriage (re-examine the signal and data)",
+            Disposition::Rollback => "roll back to the previous version",
+            Disposition::Retire => "retire the model",
+            Disposition::Keep => "keep approved with conditions",
+            Disposition::Tighten => "tighten monitoring",
+            Disposition::Revalidate => "formal revalidation",
+        }
+    }
+}
+
+word_enum!(
+    /// Impact flags: any of them escalates an exception and requires the business approver's co-sign.
+    Impact { Customer = "customer", Compliance = "compliance", Financial = "financial" }
+);
+
+word_enum!(
+    /// A model's approval state, derived from its approvals and status.
+    ApprovalStatus { Approved = "approved", Pending = "pending", Lapsed = "lapsed", Retired = "retired" }
+);
+
 /// Parses a calendar date (`YYYY-MM-DD`), naming the field on error.
 pub fn parse_date(field: &str, s: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {

@@ -22,6 +22,8 @@ pub enum CoreError {
     AlreadyExists(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("cannot approve {model}: missing {}", missing.join("; "))]
+    GateRefused { model: String, missing: Vec<String> },
     #[error("integrity check failed: {0}")]
     Tampered(String),
     #[error("{0}")]
@@ -44,6 +46,7 @@ impl CoreError {
             CoreError::NotFound(_) => "not_found",
             CoreError::AlreadyExists(_) => "already_exists",
             CoreError::Conflict(_) => "conflict",
+            CoreError::GateRefused { .. } => "gate_refused",
             CoreError::Tampered(_) => "tampered",
             CoreError::Io(_) => "io",
             CoreError::Busy => "busy",

@@ -10,8 +10,11 @@ pub mod error;
 mod fsutil;
 pub mod keys;
 pub mod ops;
+pub mod policy;
 mod registry;
 pub mod secrets;
+mod signing;
+pub mod workflow;
 
 use std::path::PathBuf;
 
@@ -20,13 +23,21 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::{DB_FILE, SCHEMA_VERSION};
 pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
+pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
+pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
+pub use ops::measurements::{
+    evidently_measurements, IngestFormat, IngestOptions, IngestReport, MeasurementView, Progress,
+};
 pub use ops::members::{AddMember, MemberView};
 pub use ops::models::{
     AddModel, DecisionRights, ModelDetail, ModelView, SetDecisionRights, UpdateModel,
 };
 pub use ops::nhis::{AddNhi, NhiDetail, NhiLinkView, NhiView};
+pub use ops::sweep::{SweepItem, SweepReport};
 pub use ops::thresholds::{SetThreshold, ThresholdView};
+pub use policy::{Policy, TierValues};
 pub use registry::{CreateRegistry, Registry, SessionInfo, HEADER_FILE};
+pub use signing::SignoffView;
 
 /// The registry used when none is named: `DRIFTWARDEN_REGISTRY`, else the platform data folder
 /// (e.g. `~/.local/share/driftwarden/registry` on Linux).

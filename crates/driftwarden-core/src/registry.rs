@@ -94,6 +94,8 @@ impl Actor {
 pub(crate) struct Tx<'a> {
     pub tx: Transaction<'a>,
     pub actor: &'a Actor,
+    pub keys: &'a MemberKeys,
+    pub registry_id: &'a str,
     pub now: String,
 }
 
@@ -133,7 +135,6 @@ pub struct Registry {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) registry_id: String,
     pub(crate) actor: Actor,
-    #[allow(dead_code)] // signs approvals and dispositions (governance workflow)
     pub(crate) keys: MemberKeys,
     pub(crate) data_key: DataKey,
 }
@@ -275,6 +276,8 @@ impl Registry {
             let w = Tx {
                 tx,
                 actor: &actor,
+                keys: &keys,
+                registry_id: &registry_id,
                 now: now.clone(),
             };
             w.record(
@@ -314,6 +317,24 @@ impl Registry {
     /// Unlocks the registry in `dir` as the member `email`. A wrong passphrase fails before the
     /// database is touched, so it changes no byte on disk.
     pub fn open(
+        dir: &Path,
+        email: &str,
+        passphrase: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Registry> {
+        let mut reg = Self::open_unswept(dir, email, passphrase, clock)?;
+        // Deadlines and expiries pass while nobody has the registry open: catch up on every open.
+        // A failed sweep (say, another program holds the write lock) must not lock the member
+        // out; it runs again on the next open, the next interval or `driftwarden sweep`.
+        if let Err(e) = reg.sweep() {
+            tracing::warn!(code = e.code(), "escalation sweep on open did not run: {e}");
+        }
+        Ok(reg)
+    }
+
+    /// Like `open`, without the escalation sweep (for a caller that runs `sweep` itself and
+    /// reports what it did).
+    pub fn open_unswept(
         dir: &Path,
         email: &str,
         passphrase: &str,
@@ -403,6 +424,8 @@ impl Registry {
         let w = Tx {
             tx,
             actor: &self.actor,
+            keys: &self.keys,
+            registry_id: &self.registry_id,
             now,
         };
         let out = f(&w)?;

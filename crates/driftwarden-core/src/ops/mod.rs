@@ -2,7 +2,11 @@
 //! operation checks the actor's role or rights and validates its input here, in the core, and
 //! writes its audit event in the same transaction as its change.
 
+pub mod approvals;
+pub mod exceptions;
+pub mod measurements;
 pub mod members;
 pub mod models;
 pub mod nhis;
+pub mod sweep;
 pub mod thresholds;

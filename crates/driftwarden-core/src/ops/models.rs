@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::domain::{check_text, DeploymentMode, ModelStatus, RiskTier, Role};
+use crate::domain::{check_text, ApprovalStatus, DeploymentMode, ModelStatus, RiskTier, Role};
 use crate::error::{CoreError, Result};
+use crate::ops::approvals::ApprovalView;
 use crate::ops::members::{active_member_id, email_of, member_roles};
 use crate::ops::nhis::NhiLinkView;
 use crate::ops::thresholds::ThresholdView;
@@ -55,6 +56,10 @@ pub struct ModelView {
     /// The accountable owner's email.
     pub owner: String,
     pub status: ModelStatus,
+    /// approved, pending (never approved), lapsed, retired — derived from its approvals.
+    pub approval_status: ApprovalStatus,
+    /// The current or last approval's expiry (`YYYY-MM-DD`).
+    pub approval_expires_on: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -88,12 +93,17 @@ pub struct ModelDetail {
     pub decision_rights: DecisionRights,
     pub thresholds: Vec<ThresholdView>,
     pub nhis: Vec<NhiLinkView>,
+    /// The latest approval, with its sign-off verified.
+    pub approval: Option<ApprovalView>,
+    /// Exceptions not yet closed or dismissed.
+    pub open_exceptions: i64,
 }
 
 const MODEL_SELECT: &str =
     "SELECT m.id, m.name, m.version, m.intended_use, m.business_function, m.risk_tier,
     m.deployment_mode, m.regulated, o.email, m.status, m.created_at, m.updated_at,
-    (SELECT count(*) FROM models m2 WHERE m2.name = m.name)
+    (SELECT count(*) FROM models m2 WHERE m2.name = m.name),
+    (SELECT a.status || ' ' || a.expires_on FROM approvals a WHERE a.model_id = m.id ORDER BY a.id DESC LIMIT 1)
     FROM models m JOIN members o ON o.id = m.owner_id";
 
 fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
@@ -118,9 +128,33 @@ fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
         regulated: r.get::<_, i64>(7)? != 0,
         owner: r.get(8)?,
         status: ModelStatus::parse("status", &word(9)?).unwrap_or(ModelStatus::Active),
+        // Raw "<status> <expires_on>" until `finish` derives the approval state for today.
+        approval_status: ApprovalStatus::Pending,
+        approval_expires_on: r.get(13)?,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
     })
+}
+
+/// Derives the approval state from the latest approval as of `today`.
+fn finish(mut v: ModelView, today: chrono::NaiveDate) -> ModelView {
+    let raw = v.approval_expires_on.take();
+    let (status, expires) = match raw.as_deref().and_then(|r| r.split_once(' ')) {
+        Some((s, e)) => (s.to_string(), Some(e.to_string())),
+        None => (String::new(), None),
+    };
+    let lapsed = expires
+        .as_deref()
+        .and_then(|e| chrono::NaiveDate::parse_from_str(e, "%Y-%m-%d").ok())
+        .is_some_and(|e| e <= today);
+    v.approval_status = match (v.status, status.as_str()) {
+        (ModelStatus::Retired, _) => ApprovalStatus::Retired,
+        (_, "active") if !lapsed => ApprovalStatus::Approved,
+        (_, "active" | "lapsed") => ApprovalStatus::Lapsed,
+        _ => ApprovalStatus::Pending,
+    };
+    v.approval_expires_on = expires;
+    v
 }
 
 fn check_model_name(field: &str, s: &str) -> Result<String> {
@@ -206,17 +240,20 @@ impl Registry {
     }
 
     pub(crate) fn model_by_id(&self, id: i64) -> Result<ModelView> {
-        Ok(self
+        let v = self
             .conn
-            .query_row(&format!("{MODEL_SELECT} WHERE m.id = ?1"), [id], model_row)?)
+            .query_row(&format!("{MODEL_SELECT} WHERE m.id = ?1"), [id], model_row)?;
+        Ok(finish(v, self.clock.now().date_naive()))
     }
 
     pub fn list_models(&self) -> Result<Vec<ModelView>> {
         let mut st = self
             .conn
             .prepare(&format!("{MODEL_SELECT} ORDER BY m.name, m.version"))?;
+        let today = self.clock.now().date_naive();
         let rows = st
             .query_map([], model_row)?
+            .map(|r| r.map(|v| finish(v, today)))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -229,6 +266,12 @@ impl Registry {
             decision_rights: self.decision_rights(id)?,
             thresholds: self.thresholds_of(id)?,
             nhis: self.nhi_links_of_model(id)?,
+            approval: self.latest_approval(id)?,
+            open_exceptions: self.conn.query_row(
+                "SELECT count(*) FROM exceptions WHERE model_id = ?1 AND state NOT IN ('closed', 'dismissed')",
+                [id],
+                |r| r.get(0),
+            )?,
         })
     }
 

@@ -97,3 +97,161 @@ pub fn raw_db(dir: &Path, email: &str, pass: &str) -> rusqlite::Connection {
 pub fn event_count(reg: &Registry) -> usize {
     reg.audit_log(None).unwrap().len()
 }
+
+/// A clock the test moves.
+#[derive(Clone)]
+pub struct TestClock(pub Arc<std::sync::Mutex<chrono::DateTime<Utc>>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    pub fn at(y: i32, m: u32, d: u32) -> TestClock {
+        TestClock(Arc::new(std::sync::Mutex::new(
+            Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap(),
+        )))
+    }
+    pub fn set(&self, y: i32, m: u32, d: u32) {
+        *self.0.lock().unwrap() = Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap();
+    }
+    pub fn advance_days(&self, days: i64) {
+        let mut t = self.0.lock().unwrap();
+        *t += chrono::Duration::days(days);
+    }
+}
+
+/// Ana (admin, owner), Bob (validator, approver), Carol (engineer); a moving clock; registry open
+/// as Ana. `open(email)` reopens as someone else.
+pub struct Team {
+    pub fx: Fixture,
+    pub clock: TestClock,
+}
+
+pub const CAROL: &str = "carol@acme.test";
+pub const CAROL_PASS: &str = "carol's long passphrase";
+
+impl Team {
+    pub fn new() -> (Team, Registry) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("registry");
+        let clock = TestClock::at(2026, 11, 2);
+        let mut reg = Registry::create(
+            &dir,
+            &CreateRegistry {
+                org: "Acme Bank".into(),
+                email: ADMIN.into(),
+                name: "Ana Admin".into(),
+                roles: vec![],
+            },
+            ADMIN_PASS,
+            Arc::new(clock.clone()),
+        )
+        .unwrap();
+        reg.add_member(
+            &AddMember {
+                email: BOB.into(),
+                name: "Bob Approver".into(),
+                roles: vec!["validator,approver".into()],
+            },
+            BOB_PASS,
+        )
+        .unwrap();
+        reg.add_member(
+            &AddMember {
+                email: CAROL.into(),
+                name: "Carol Engineer".into(),
+                roles: vec!["engineer".into()],
+            },
+            CAROL_PASS,
+        )
+        .unwrap();
+        (
+            Team {
+                fx: Fixture { _tmp: tmp, dir },
+                clock,
+            },
+            reg,
+        )
+    }
+
+    pub fn open(&self, email: &str) -> Registry {
+        let pass = match email {
+            ADMIN => ADMIN_PASS,
+            BOB => BOB_PASS,
+            CAROL => CAROL_PASS,
+            _ => panic!("unknown member"),
+        };
+        Registry::open(&self.fx.dir, email, pass, Arc::new(self.clock.clone())).unwrap()
+    }
+
+    /// Writes a measurement CSV and ingests it as `reg`'s member.
+    pub fn ingest(&self, reg: &mut Registry, rows: &[(&str, f64, &str)]) -> IngestReport {
+        let path = self
+            .fx
+            .dir
+            .parent()
+            .unwrap()
+            .join(format!("m-{}.csv", rand_suffix()));
+        let mut text = String::from("model,version,metric,value,observed_at\n");
+        for (metric, value, at) in rows {
+            text.push_str(&format!("credit-risk,1.0,{metric},{value},{at}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        reg.ingest_file(
+            &path,
+            &IngestOptions {
+                format: IngestFormat::Csv,
+                model: None,
+                observed_at: None,
+            },
+            &mut |_| {},
+        )
+        .unwrap()
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// Registers credit-risk 1.0 (high tier, regulated unless told) with full decision rights and a
+/// psi threshold (breach 0.25, warn 0.1).
+pub fn governed_model(reg: &mut Registry, regulated: bool) {
+    reg.add_model(&AddModel {
+        name: "credit-risk".into(),
+        version: "1.0".into(),
+        owner: ADMIN.into(),
+        intended_use: "Consumer credit decisions".into(),
+        business_function: "Lending".into(),
+        risk_tier: "high".into(),
+        deployment_mode: None,
+        regulated,
+    })
+    .unwrap();
+    reg.set_decision_rights(
+        "credit-risk",
+        &SetDecisionRights {
+            alert_recipients: Some(vec![ADMIN.into(), BOB.into()]),
+            validator: Some(BOB.into()),
+            rollback: Some(ADMIN.into()),
+            approver: Some(BOB.into()),
+        },
+    )
+    .unwrap();
+    reg.set_threshold(
+        "credit-risk",
+        &SetThreshold {
+            metric: "psi".into(),
+            breach: 0.25,
+            warn: Some(0.1),
+            direction: None,
+        },
+    )
+    .unwrap();
+}

@@ -1,0 +1,672 @@
+//! Measurements in: CSV and Evidently report imports, streamed, one transaction per file, each
+//! measurement evaluated against the model's approved thresholds as it is stored.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+
+use crate::clock::format_time;
+use crate::domain::{Direction, ExceptionKind, ExceptionState};
+use crate::error::{CoreError, Result};
+use crate::ops::exceptions::{load_row, open_exception, set_state, Opening};
+use crate::ops::models::resolve_model;
+use crate::ops::thresholds::check_metric;
+use crate::policy::Policy;
+use crate::registry::{Registry, Tx};
+use crate::workflow::{self, Action};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum IngestFormat {
+    Csv,
+    Evidently,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct IngestOptions {
+    pub format: IngestFormat,
+    /// For Evidently reports: the model they measure (`NAME` or `NAME@VERSION`).
+    pub model: Option<String>,
+    /// For Evidently reports: RFC 3339 time of the measurement (defaults to the report's own
+    /// timestamp if it has one, else now).
+    pub observed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct IngestReport {
+    pub import_id: i64,
+    pub file: String,
+    pub sha256: String,
+    pub rows: i64,
+    /// Measurements over a warn level (a notice, not an exception).
+    pub notices: i64,
+    pub breaches: i64,
+    pub opened: Vec<i64>,
+    pub rebreaches: Vec<i64>,
+    pub recovered: Vec<i64>,
+    pub breached_again: Vec<i64>,
+}
+
+/// Progress of a long import: bytes read of the total, and rows so far.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[ts(export)]
+pub struct Progress {
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MeasurementView {
+    pub id: i64,
+    pub model_id: i64,
+    pub metric: String,
+    pub value: f64,
+    pub observed_at: String,
+    pub segment: Option<String>,
+    pub source: Option<String>,
+    pub import_id: i64,
+    /// none (no approved threshold), ok, warn, breach
+    pub evaluation: String,
+    pub threshold_id: Option<i64>,
+    pub exception_id: Option<i64>,
+}
+
+/// Reads through, hashing and counting bytes.
+struct Tap<R> {
+    inner: R,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Th {
+    id: i64,
+    breach: f64,
+    warn: Option<f64>,
+    direction: Direction,
+}
+
+impl Th {
+    fn over(&self, level: f64, v: f64) -> bool {
+        match self.direction {
+            Direction::Above => v > level,
+            Direction::Below => v < level,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Open {
+    id: i64,
+    state: ExceptionState,
+    last_breach_at: Option<String>,
+}
+
+/// Evaluates measurements in a transaction, caching thresholds and open exceptions per
+/// (model, metric) and keeping the cache in step with what it writes.
+struct Evaluator<'p> {
+    policy: &'p Policy,
+    today: NaiveDate,
+    thresholds: HashMap<(i64, String), Option<Th>>,
+    open: HashMap<(i64, String), Option<Open>>,
+    report: IngestReport,
+}
+
+impl Evaluator<'_> {
+    fn threshold(&mut self, w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Option<Th>> {
+        if let Some(t) = self.thresholds.get(&(model_id, metric.to_string())) {
+            return Ok(*t);
+        }
+        let t = w
+            .prepare_cached(
+                // The approved version in force; a model never approved is still monitored, against
+                // its latest proposed version (monitoring is never suppressed).
+                "SELECT id, breach, warn, direction FROM thresholds WHERE model_id = ?1 AND metric = ?2
+                 AND status IN ('approved', 'proposed')
+                 ORDER BY status = 'approved' DESC, version DESC LIMIT 1",
+            )?
+            .query_row(params![model_id, metric], |r| {
+                Ok(Th {
+                    id: r.get(0)?,
+                    breach: r.get(1)?,
+                    warn: r.get(2)?,
+                    direction: Direction::parse("direction", &r.get::<_, String>(3)?).unwrap_or(Direction::Above),
+                })
+            })
+            .optional()?;
+        self.thresholds.insert((model_id, metric.to_string()), t);
+        Ok(t)
+    }
+
+    fn open_exception(&mut self, w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Option<Open>> {
+        if let Some(o) = self.open.get(&(model_id, metric.to_string())) {
+            return Ok(o.clone());
+        }
+        let o = w
+            .prepare_cached(
+                "SELECT id, state, last_breach_at FROM exceptions WHERE model_id = ?1 AND metric = ?2
+                 AND kind = 'breach' AND state NOT IN ('dismissed', 'closed') ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![model_id, metric], |r| {
+                Ok(Open {
+                    id: r.get(0)?,
+                    state: ExceptionState::parse("state", &r.get::<_, String>(1)?).unwrap_or(ExceptionState::Opened),
+                    last_breach_at: r.get(2)?,
+                })
+            })
+            .optional()?;
+        self.open.insert((model_id, metric.to_string()), o.clone());
+        Ok(o)
+    }
+
+    /// Evaluates one measurement; returns (evaluation, threshold id, exception id).
+    fn evaluate(
+        &mut self,
+        w: &Tx<'_>,
+        model_id: i64,
+        metric: &str,
+        value: f64,
+        observed_at: &str,
+    ) -> Result<(&'static str, Option<i64>, Option<i64>)> {
+        let Some(th) = self.threshold(w, model_id, metric)? else {
+            return Ok(("none", None, None));
+        };
+        let open = self.open_exception(w, model_id, metric)?;
+        let key = (model_id, metric.to_string());
+        if th.over(th.breach, value) {
+            self.report.breaches += 1;
+            match open {
+                Some(mut o) => {
+                    w.prepare_cached(
+                        "UPDATE exceptions SET breach_count = breach_count + 1,
+                         last_breach_at = CASE WHEN last_breach_at IS NULL OR ?1 >= last_breach_at THEN ?1 ELSE last_breach_at END,
+                         last_breach_value = CASE WHEN last_breach_at IS NULL OR ?1 >= last_breach_at THEN ?2 ELSE last_breach_value END
+                         WHERE id = ?3",
+                    )?
+                    .execute(params![observed_at, value, o.id])?;
+                    if o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l) {
+                        o.last_breach_at = Some(observed_at.to_string());
+                    }
+                    if o.state == ExceptionState::Recovered {
+                        let row = load_row(w, o.id)?;
+                        let to = workflow::next(
+                            row.state,
+                            row.validation,
+                            row.resume_state,
+                            Action::BreachAgain,
+                        )
+                        .map_err(CoreError::Conflict)?;
+                        set_state(w, o.id, to)?;
+                        w.execute(
+                            "UPDATE exceptions SET resume_state = NULL WHERE id = ?1",
+                            [o.id],
+                        )?;
+                        w.record(
+                            "exception.breach-again",
+                            "exception",
+                            o.id,
+                            json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at }),
+                        )?;
+                        o.state = to;
+                        self.report.breached_again.push(o.id);
+                    }
+                    let id = o.id;
+                    self.open.insert(key, Some(o));
+                    Ok(("breach", Some(th.id), Some(id)))
+                }
+                None => {
+                    let (id, rebreach) = open_exception(
+                        w,
+                        self.policy,
+                        self.today,
+                        &Opening {
+                            model_id,
+                            kind: ExceptionKind::Breach,
+                            metric: Some(metric),
+                            threshold_id: Some(th.id),
+                            approval_id: None,
+                            value: Some(value),
+                            observed_at: Some(observed_at),
+                        },
+                    )?;
+                    self.report.opened.push(id);
+                    if rebreach {
+                        self.report.rebreaches.push(id);
+                    }
+                    self.open.insert(
+                        key,
+                        Some(Open {
+                            id,
+                            state: ExceptionState::Opened,
+                            last_breach_at: Some(observed_at.to_string()),
+                        }),
+                    );
+                    Ok(("breach", Some(th.id), Some(id)))
+                }
+            }
+        } else {
+            let warn = th.warn.is_some_and(|l| th.over(l, value));
+            if warn {
+                self.report.notices += 1;
+            }
+            if let Some(mut o) = open {
+                let later = o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l);
+                if later
+                    && o.state != ExceptionState::Recovered
+                    && o.state != ExceptionState::Decided
+                {
+                    let row = load_row(w, o.id)?;
+                    let to = workflow::next(
+                        row.state,
+                        row.validation,
+                        row.resume_state,
+                        Action::Recover,
+                    )
+                    .map_err(CoreError::Conflict)?;
+                    w.execute(
+                        "UPDATE exceptions SET resume_state = ?1, recovered_at = ?2 WHERE id = ?3",
+                        params![row.state.as_str(), observed_at, o.id],
+                    )?;
+                    set_state(w, o.id, to)?;
+                    w.record(
+                        "exception.recover",
+                        "exception",
+                        o.id,
+                        json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at,
+                                "note": "back under the breach level; the exception stays open until a disposition is decided" }),
+                    )?;
+                    o.state = to;
+                    self.report.recovered.push(o.id);
+                    self.open.insert(key, Some(o));
+                }
+            }
+            Ok((if warn { "warn" } else { "ok" }, Some(th.id), None))
+        }
+    }
+}
+
+fn parse_observed(file: &str, line: u64, s: &str) -> Result<String> {
+    let t = DateTime::parse_from_rfc3339(s.trim()).map_err(|_| {
+        CoreError::invalid(
+            "observed_at",
+            format!("{file} line {line}: {:?} is not an RFC 3339 time", s.trim()),
+        )
+    })?;
+    Ok(format_time(t.with_timezone(&Utc)))
+}
+
+fn parse_value(file: &str, line: u64, s: &str) -> Result<f64> {
+    let v: f64 = s.trim().parse().map_err(|_| {
+        CoreError::invalid(
+            "value",
+            format!("{file} line {line}: {:?} is not a number", s.trim()),
+        )
+    })?;
+    if !v.is_finite() {
+        return Err(CoreError::invalid(
+            "value",
+            format!("{file} line {line}: {:?} is not a finite number", s.trim()),
+        ));
+    }
+    Ok(v)
+}
+
+impl Registry {
+    /// Imports a measurement file in one transaction: any bad row aborts the whole import with
+    /// the file, line and field, and nothing is stored. Any member may ingest.
+    pub fn ingest_file(
+        &mut self,
+        path: &Path,
+        opts: &IngestOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestReport> {
+        let file_name = path.display().to_string();
+        let f = File::open(path)
+            .map_err(|e| CoreError::invalid("file", format!("cannot open {file_name}: {e}")))?;
+        let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut tap = Tap {
+            inner: BufReader::with_capacity(1 << 20, f),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        match opts.format {
+            IngestFormat::Csv => self.ingest_csv(&file_name, &mut tap, total, progress),
+            IngestFormat::Evidently => {
+                let mut text = String::new();
+                tap.read_to_string(&mut text).map_err(|e| {
+                    CoreError::invalid("file", format!("{file_name} is not UTF-8 text: {e}"))
+                })?;
+                let model = opts.model.as_deref().ok_or_else(|| {
+                    CoreError::invalid("model", "an Evidently report needs the model it measures (--model NAME --version V)")
+                })?;
+                let rows = evidently_measurements(&file_name, &text)?;
+                let observed = match (&opts.observed_at, &rows.timestamp) {
+                    (Some(t), _) => parse_observed(&file_name, 0, t)?,
+                    (None, Some(t)) => parse_observed(&file_name, 0, t)?,
+                    (None, None) => format_time(self.clock.now()),
+                };
+                let sha = hex::encode(tap.hash.clone().finalize());
+                self.store(&file_name, "evidently", &sha, |w, ev, emit| {
+                    let model_id = resolve_model(w, model)?;
+                    for (metric, value) in &rows.measurements {
+                        emit(
+                            w,
+                            ev,
+                            model_id,
+                            metric,
+                            *value,
+                            &observed,
+                            None,
+                            Some("evidently"),
+                        )?;
+                    }
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    fn ingest_csv<R: Read>(
+        &mut self,
+        file: &str,
+        tap: &mut Tap<R>,
+        total: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestReport> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(&mut *tap);
+        let headers = rdr
+            .headers()
+            .map_err(|e| CoreError::invalid("header", format!("{file} line 1: {e}")))?
+            .clone();
+        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let need = |name: &str| {
+            col(name).ok_or_else(|| {
+                CoreError::invalid(
+                    "header",
+                    format!("{file} line 1: missing column {name:?} (need model,version,metric,value,observed_at)"),
+                )
+            })
+        };
+        let (c_model, c_version, c_metric, c_value, c_at) = (
+            need("model")?,
+            need("version")?,
+            need("metric")?,
+            need("value")?,
+            need("observed_at")?,
+        );
+        let (c_segment, c_source) = (col("segment"), col("source"));
+        // The records are streamed inside the transaction; the hash is taken after the last one.
+        let mut models: HashMap<(String, String), i64> = HashMap::new();
+        let mut record = csv::StringRecord::new();
+        let mut rows: u64 = 0;
+        let report = self.store(file, "csv", "", |w, ev, emit| {
+            loop {
+                match rdr.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(rows + 2);
+                        return Err(CoreError::invalid("row", format!("{file} line {line}: {e}")));
+                    }
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(rows + 2);
+                let name = record.get(c_model).unwrap_or("").trim();
+                let version = record.get(c_version).unwrap_or("").trim();
+                let model_id = match models.get(&(name.to_string(), version.to_string())) {
+                    Some(id) => *id,
+                    None => {
+                        let id: i64 = w
+                            .prepare_cached("SELECT id FROM models WHERE name = ?1 AND version = ?2")?
+                            .query_row(params![name, version], |r| r.get(0))
+                            .optional()?
+                            .ok_or_else(|| {
+                                CoreError::invalid(
+                                    "model",
+                                    format!("{file} line {line}: unknown model {name:?} version {version:?}"),
+                                )
+                            })?;
+                        models.insert((name.to_string(), version.to_string()), id);
+                        id
+                    }
+                };
+                let metric = check_metric("metric", record.get(c_metric).unwrap_or(""))
+                    .map_err(|e| CoreError::invalid("metric", format!("{file} line {line}: {}", e.to_string().trim_start_matches("metric: "))))?;
+                let value = parse_value(file, line, record.get(c_value).unwrap_or(""))?;
+                let at = parse_observed(file, line, record.get(c_at).unwrap_or(""))?;
+                let opt = |c: Option<usize>| c.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty());
+                emit(w, ev, model_id, &metric, value, &at, opt(c_segment), opt(c_source))?;
+                rows += 1;
+                if rows % 50_000 == 0 {
+                    progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
+                }
+            }
+            progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
+            let sha = hex::encode(rdr.get_ref().hash.clone().finalize());
+            w.execute("UPDATE imports SET sha256 = ?1 WHERE id = ?2", params![sha, ev.report.import_id])?;
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// One import transaction: `body` emits measurements; the import row, every measurement, every
+    /// exception change and the import's audit event commit together.
+    #[allow(clippy::type_complexity)]
+    fn store(
+        &mut self,
+        file: &str,
+        format: &str,
+        sha: &str,
+        body: impl FnOnce(
+            &Tx<'_>,
+            &mut Evaluator<'_>,
+            &mut dyn FnMut(
+                &Tx<'_>,
+                &mut Evaluator<'_>,
+                i64,
+                &str,
+                f64,
+                &str,
+                Option<&str>,
+                Option<&str>,
+            ) -> Result<()>,
+        ) -> Result<()>,
+    ) -> Result<IngestReport> {
+        let policy = self.policy()?;
+        let today = self.clock.now().date_naive();
+        self.write(|w| {
+            w.execute(
+                "INSERT INTO imports (file, format, sha256, rows, imported_by, imported_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+                params![file, format, sha, w.actor.id, w.now],
+            )?;
+            let import_id = w.last_insert_rowid();
+            let mut ev = Evaluator {
+                policy: &policy,
+                today,
+                thresholds: HashMap::new(),
+                open: HashMap::new(),
+                report: IngestReport { import_id, file: file.to_string(), ..Default::default() },
+            };
+            let mut count: i64 = 0;
+            let mut emit = |w: &Tx<'_>,
+                            ev: &mut Evaluator<'_>,
+                            model_id: i64,
+                            metric: &str,
+                            value: f64,
+                            at: &str,
+                            segment: Option<&str>,
+                            source: Option<&str>|
+             -> Result<()> {
+                let (evaluation, th, ex) = ev.evaluate(w, model_id, metric, value, at)?;
+                w.prepare_cached(
+                    "INSERT INTO measurements (model_id, metric, value, observed_at, segment, source, import_id,
+                     evaluation, threshold_id, exception_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?
+                .execute(params![model_id, metric, value, at, segment, source, import_id, evaluation, th, ex])?;
+                count += 1;
+                Ok(())
+            };
+            body(w, &mut ev, &mut emit)?;
+            let sha: String = w.query_row("SELECT sha256 FROM imports WHERE id = ?1", [import_id], |r| r.get(0))?;
+            w.execute("UPDATE imports SET rows = ?1 WHERE id = ?2", params![count, import_id])?;
+            let mut report = ev.report;
+            report.rows = count;
+            report.sha256 = sha;
+            w.record(
+                "measurements.import",
+                "import",
+                import_id,
+                json!({
+                    "file": file, "format": format, "sha256": report.sha256, "rows": count,
+                    "breaches": report.breaches, "notices": report.notices, "opened": report.opened,
+                    "recovered": report.recovered, "breached_again": report.breached_again,
+                }),
+            )?;
+            Ok(report)
+        })
+    }
+
+    /// Measurements of a model (optionally one metric), oldest first.
+    pub fn list_measurements(
+        &self,
+        model: &str,
+        metric: Option<&str>,
+    ) -> Result<Vec<MeasurementView>> {
+        let model_id = resolve_model(&self.conn, model)?;
+        let mut st = self.conn.prepare(
+            "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation, threshold_id,
+             exception_id FROM measurements WHERE model_id = ?1 AND (?2 IS NULL OR metric = ?2)
+             ORDER BY observed_at, id",
+        )?;
+        let rows = st
+            .query_map(params![model_id, metric], |r| {
+                Ok(MeasurementView {
+                    id: r.get(0)?,
+                    model_id: r.get(1)?,
+                    metric: r.get(2)?,
+                    value: r.get(3)?,
+                    observed_at: r.get(4)?,
+                    segment: r.get(5)?,
+                    source: r.get(6)?,
+                    import_id: r.get(7)?,
+                    evaluation: r.get(8)?,
+                    threshold_id: r.get(9)?,
+                    exception_id: r.get(10)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// What an Evidently report yields: `(metric, value)` pairs and the report's timestamp, if any.
+#[derive(Debug, Clone)]
+pub struct EvidentlyReport {
+    pub measurements: Vec<(String, f64)>,
+    pub timestamp: Option<String>,
+}
+
+/// The drift measurements in an Evidently 0.7 report or snapshot JSON: `drift:<column>` for each
+/// `ValueDrift`, `share_drifted_columns` and `drifted_columns_count` for `DriftedColumnsCount`;
+/// plus the report's timestamp when it has one.
+pub fn evidently_measurements(file: &str, text: &str) -> Result<EvidentlyReport> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        CoreError::invalid("file", format!("{file} line {}: not JSON: {e}", e.line()))
+    })?;
+    let metrics = doc
+        .get("metrics")
+        .or_else(|| doc.get("snapshot").and_then(|s| s.get("metrics")))
+        .or_else(|| doc.get("metric_results"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "metrics",
+                format!("{file}: no \"metrics\" array (is this an Evidently 0.7 report?)"),
+            )
+        })?;
+    let timestamp = doc.get("timestamp").and_then(Value::as_str).map(|t| {
+        // Snapshots carry a naive ISO time; treat it as UTC.
+        if t.ends_with('Z') || t.contains('+') {
+            t.to_string()
+        } else {
+            format!("{t}Z")
+        }
+    });
+    let mut out = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        let kind = m
+            .pointer("/config/type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let value = m.get("value");
+        if kind.ends_with(":ValueDrift") {
+            let column = m
+                .pointer("/config/column")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    CoreError::invalid(
+                        "metrics",
+                        format!("{file}: metrics[{i}] (ValueDrift) has no config.column"),
+                    )
+                })?;
+            let v = value.and_then(Value::as_f64).ok_or_else(|| {
+                CoreError::invalid(
+                    "metrics",
+                    format!("{file}: metrics[{i}] (ValueDrift {column}) has no numeric value"),
+                )
+            })?;
+            out.push((check_metric("metric", &format!("drift:{column}"))?, v));
+        } else if kind.ends_with(":DriftedColumnsCount") {
+            let share = value.and_then(|v| v.get("share")).and_then(Value::as_f64);
+            let count = value.and_then(|v| v.get("count")).and_then(Value::as_f64);
+            match (share, count) {
+                (Some(s), Some(c)) => {
+                    out.push(("share_drifted_columns".to_string(), s));
+                    out.push(("drifted_columns_count".to_string(), c));
+                }
+                _ => {
+                    return Err(CoreError::invalid(
+                        "metrics",
+                        format!(
+                            "{file}: metrics[{i}] (DriftedColumnsCount) has no count and share"
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(CoreError::invalid(
+            "metrics",
+            format!("{file}: no drift metrics (ValueDrift, DriftedColumnsCount) found"),
+        ));
+    }
+    Ok(EvidentlyReport {
+        measurements: out,
+        timestamp,
+    })
+}
