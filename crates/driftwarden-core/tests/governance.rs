@@ -687,3 +687,92 @@ fn a_bad_row_aborts_the_whole_import_naming_file_line_and_field() {
     );
     assert_eq!(event_count(&ana), before);
 }
+
+#[test]
+fn each_gate_item_missing_alone_is_named_alone() {
+    let (t, mut ana) = Team::new();
+    let full = SetDecisionRights {
+        alert_recipients: Some(vec![ADMIN.into()]),
+        validator: Some(BOB.into()),
+        rollback: Some(ADMIN.into()),
+        approver: Some(BOB.into()),
+    };
+    let cases: Vec<(&str, SetDecisionRights, bool)> = vec![
+        ("a drift threshold", full.clone(), false),
+        (
+            "an alert recipient",
+            SetDecisionRights {
+                alert_recipients: None,
+                ..full.clone()
+            },
+            true,
+        ),
+        (
+            "a validator",
+            SetDecisionRights {
+                validator: None,
+                ..full.clone()
+            },
+            true,
+        ),
+        (
+            "someone with pause/rollback authority",
+            SetDecisionRights {
+                rollback: None,
+                ..full.clone()
+            },
+            true,
+        ),
+        (
+            "a business approver",
+            SetDecisionRights {
+                approver: None,
+                ..full.clone()
+            },
+            true,
+        ),
+    ];
+    for (i, (missing, rights, threshold)) in cases.into_iter().enumerate() {
+        let name = format!("model-{i}");
+        ana.add_model(&AddModel {
+            name: name.clone(),
+            version: "1".into(),
+            owner: ADMIN.into(),
+            intended_use: "u".into(),
+            business_function: "f".into(),
+            risk_tier: "low".into(),
+            deployment_mode: None,
+            regulated: false,
+        })
+        .unwrap();
+        ana.set_decision_rights(&name, &rights).unwrap();
+        if threshold {
+            ana.set_threshold(
+                &name,
+                &SetThreshold {
+                    metric: "psi".into(),
+                    breach: 0.2,
+                    warn: None,
+                    direction: None,
+                },
+            )
+            .unwrap();
+        }
+        let err = t
+            .open(BOB)
+            .approve_model(
+                &name,
+                &ApproveModel {
+                    until: "2027-01-01".into(),
+                    note: None,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot approve {name}: missing {missing}")
+        );
+        let gate = ana.approval_gate(&name, Some("2027-01-01")).unwrap();
+        assert_eq!(gate.iter().filter(|g| !g.ok).count(), 1);
+    }
+}
