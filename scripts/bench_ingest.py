@@ -41,8 +41,11 @@ def main():
     with open(path, "w") as f:
         f.write("model,version,metric,value,observed_at,segment,source\n")
         for i in range(ROWS):
-            # Mostly under threshold, some warn, a few breach and recover: the evaluator does real work.
-            v = (i * 7919 % 1000) / 1000.0
+            # Mostly under the warn level, some warn notices, and breach episodes (2% of rows, in
+            # runs) that open exceptions, recover and breach again: the evaluator does real work.
+            v = (i * 7919 % 1000) / 1000.0 * 0.6
+            if (i // 5000) % 50 == 7:
+                v = 0.95
             f.write(f"{models[i % 10]},1,{metrics[i % 4]},{v:.4f},2026-10-{1 + (i // 40000) % 28:02d}T"
                     f"{(i // 1000) % 24:02d}:{(i // 10) % 60:02d}:00Z,all,bench\n")
     size = os.path.getsize(path)

@@ -52,11 +52,8 @@ pub fn chain_hash(prev_hash_hex: &str, canonical: &[u8]) -> String {
 /// Appends one event in `tx`; returns its sequence number.
 pub fn append(tx: &Transaction<'_>, at: &str, actor: &str, ev: NewEvent) -> Result<i64> {
     let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
@@ -72,10 +69,11 @@ pub fn append(tx: &Transaction<'_>, at: &str, actor: &str, ev: NewEvent) -> Resu
         &ev.payload,
     );
     let hash = chain_hash(&prev, &bytes);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_events (seq, at, actor, operation, entity_type, entity_id, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    )?
+    .execute(params![
             seq,
             at,
             actor,

@@ -122,6 +122,11 @@ impl KdfParams {
         }
     }
 
+    /// Parameters with the default cost, for work that must take as long as a real unlock.
+    pub fn dummy() -> Self {
+        Self::new_random()
+    }
+
     /// Derives the key-encryption key. Refuses parameters weaker than the design allows, so a
     /// tampered slot cannot downgrade the KDF.
     pub fn derive(&self, passphrase: &str) -> Result<Zeroizing<[u8; 32]>> {
@@ -412,9 +417,7 @@ impl SlotFile {
 
     pub fn read(path: &Path) -> Result<SlotFile> {
         let bytes = fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                CoreError::NotFound("no key slot for this member in this registry".into())
-            }
+            std::io::ErrorKind::NotFound => CoreError::NotFound("no key slot at this path".into()),
             _ => CoreError::io(format!("reading key slot {}", path.display()), e),
         })?;
         serde_json::from_slice(&bytes).map_err(|e| {

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod ops;
 pub mod policy;
 mod registry;
+pub mod sample;
 pub mod secrets;
 mod signing;
 pub mod workflow;
@@ -25,8 +26,10 @@ pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
 pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
+pub use ops::inbox::{Inbox, InboxItem, StateCount};
 pub use ops::measurements::{
-    evidently_measurements, IngestFormat, IngestOptions, IngestReport, MeasurementView, Progress,
+    evidently_measurements, IngestFormat, IngestOptions, IngestReport, MeasurementView,
+    NewMeasurement, Progress,
 };
 pub use ops::members::{AddMember, MemberView};
 pub use ops::models::{

@@ -343,7 +343,15 @@ impl Registry {
         let header = read_header(dir)?;
         let email = check_email("email", email)?;
         let slot_file = slot_path(dir, &email);
-        let slot = SlotFile::read(&slot_file)?;
+        // An unknown member gets the same answer, after the same work, as a wrong passphrase:
+        // the error does not tell who is a member.
+        let slot = match SlotFile::read(&slot_file) {
+            Err(CoreError::NotFound(_)) => {
+                let _ = crate::keys::KdfParams::dummy().derive(passphrase);
+                return Err(CoreError::WrongPassphrase);
+            }
+            other => other?,
+        };
         if slot.registry_id != header.registry_id {
             return Err(CoreError::Tampered(
                 "the key slot belongs to another registry".into(),

@@ -92,7 +92,7 @@ fn wrong_passphrase_is_a_clear_error_and_changes_no_byte() {
     assert!(!err.to_string().contains("not the passphrase"));
     assert_eq!(snapshot(&fx.dir), before, "every file byte-identical");
     let err = Registry::open(&fx.dir, "nobody@acme.test", ADMIN_PASS, clock()).unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), "wrong_passphrase");
     assert_eq!(snapshot(&fx.dir), before);
 }
 
@@ -110,7 +110,7 @@ fn offboarding_rotates_the_key_and_an_old_slot_copy_opens_nothing() {
     assert_eq!(m.status, MemberStatus::Offboarded);
     assert!(!bob_slot.exists(), "the slot is dropped");
     let err = Registry::open(&fx.dir, BOB, BOB_PASS, clock()).unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), "wrong_passphrase");
 
     // A copy of his old slot unlocks the old data key, which no longer opens the database.
     std::fs::write(&bob_slot, &old_slot).unwrap();

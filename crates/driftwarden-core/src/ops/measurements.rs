@@ -1,6 +1,7 @@
 //! Measurements in: CSV and Evidently report imports, streamed, one transaction per file, each
 //! measurement evaluated against the model's approved thresholds as it is stored.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -18,7 +19,7 @@ use crate::domain::{Direction, ExceptionKind, ExceptionState};
 use crate::error::{CoreError, Result};
 use crate::ops::exceptions::{load_row, open_exception, set_state, Opening};
 use crate::ops::models::resolve_model;
-use crate::ops::thresholds::check_metric;
+use crate::ops::thresholds::{check_metric, metric_name_ok};
 use crate::policy::Policy;
 use crate::registry::{Registry, Tx};
 use crate::workflow::{self, Action};
@@ -56,6 +57,15 @@ pub struct IngestReport {
     pub rebreaches: Vec<i64>,
     pub recovered: Vec<i64>,
     pub breached_again: Vec<i64>,
+}
+
+/// One measurement given directly rather than in a file (e.g. computed by the drift engine).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewMeasurement {
+    pub metric: String,
+    pub value: f64,
+    pub segment: Option<String>,
 }
 
 /// Progress of a long import: bytes read of the total, and rows so far.
@@ -117,70 +127,194 @@ impl Th {
     }
 }
 
-#[derive(Clone)]
+/// The open breach exception of a (model, metric), with breach counters not yet written.
 struct Open {
     id: i64,
     state: ExceptionState,
     last_breach_at: Option<String>,
+    last_breach_value: Option<f64>,
+    /// Breaching measurements attached in this import, written once at the end.
+    pending_breaches: i64,
 }
 
-/// Evaluates measurements in a transaction, caching thresholds and open exceptions per
-/// (model, metric) and keeping the cache in step with what it writes.
+/// What the evaluator knows about one (model, metric): the threshold in force and the open
+/// exception, loaded once per import and kept in step with what it writes.
+struct Series {
+    threshold: Option<Th>,
+    open: Option<Open>,
+}
+
+fn load_series(w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Series> {
+    let threshold = w
+        .prepare_cached(
+            // The approved version in force; a model never approved is still monitored, against its
+            // latest proposed version (monitoring is never suppressed).
+            "SELECT id, breach, warn, direction FROM thresholds WHERE model_id = ?1 AND metric = ?2
+             AND status IN ('approved', 'proposed')
+             ORDER BY status = 'approved' DESC, version DESC LIMIT 1",
+        )?
+        .query_row(params![model_id, metric], |r| {
+            Ok(Th {
+                id: r.get(0)?,
+                breach: r.get(1)?,
+                warn: r.get(2)?,
+                direction: Direction::parse("direction", &r.get::<_, String>(3)?)
+                    .unwrap_or(Direction::Above),
+            })
+        })
+        .optional()?;
+    let open = w
+        .prepare_cached(
+            "SELECT id, state, last_breach_at, last_breach_value FROM exceptions WHERE model_id = ?1 AND metric = ?2
+             AND kind = 'breach' AND state NOT IN ('dismissed', 'closed') ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![model_id, metric], |r| {
+            Ok(Open {
+                id: r.get(0)?,
+                state: ExceptionState::parse("state", &r.get::<_, String>(1)?).unwrap_or(ExceptionState::Opened),
+                last_breach_at: r.get(2)?,
+                last_breach_value: r.get(3)?,
+                pending_breaches: 0,
+            })
+        })
+        .optional()?;
+    Ok(Series { threshold, open })
+}
+
+/// Rows waiting to be inserted, with their string buffers reused from batch to batch.
+#[derive(Default)]
+struct PendingRow {
+    model_id: i64,
+    metric: String,
+    value: f64,
+    at: String,
+    segment: Option<String>,
+    source: Option<String>,
+    evaluation: &'static str,
+    threshold_id: Option<i64>,
+    exception_id: Option<i64>,
+}
+
+const BATCH_ROWS: usize = 64;
+const INSERT_HEAD: &str =
+    "INSERT INTO measurements (model_id, metric, value, observed_at, segment, source,
+    import_id, evaluation, threshold_id, exception_id) VALUES ";
+
+/// Inserts measurements `BATCH_ROWS` at a time with one prepared multi-row statement: the
+/// per-statement cost of SQLite and of binding is paid once per batch instead of once per row.
+struct InsertBatch<'c> {
+    many: rusqlite::Statement<'c>,
+    one: rusqlite::Statement<'c>,
+    import_id: i64,
+    rows: Vec<PendingRow>,
+    len: usize,
+}
+
+fn reuse(buf: &mut String, s: &str) {
+    buf.clear();
+    buf.push_str(s);
+}
+
+fn reuse_opt(buf: &mut Option<String>, s: Option<&str>) {
+    match (buf.as_mut(), s) {
+        (Some(b), Some(s)) => reuse(b, s),
+        (_, s) => *buf = s.map(str::to_string),
+    }
+}
+
+impl<'c> InsertBatch<'c> {
+    fn new(conn: &'c rusqlite::Connection, import_id: i64) -> Result<Self> {
+        let tuple = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let many = conn.prepare(&format!(
+            "{INSERT_HEAD}{}",
+            vec![tuple; BATCH_ROWS].join(", ")
+        ))?;
+        let one = conn.prepare(&format!("{INSERT_HEAD}{tuple}"))?;
+        let rows = (0..BATCH_ROWS).map(|_| PendingRow::default()).collect();
+        Ok(InsertBatch {
+            many,
+            one,
+            import_id,
+            rows,
+            len: 0,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        model_id: i64,
+        metric: &str,
+        value: f64,
+        at: &str,
+        segment: Option<&str>,
+        source: Option<&str>,
+        evaluation: &'static str,
+        threshold_id: Option<i64>,
+        exception_id: Option<i64>,
+    ) -> Result<()> {
+        let r = &mut self.rows[self.len];
+        r.model_id = model_id;
+        reuse(&mut r.metric, metric);
+        r.value = value;
+        reuse(&mut r.at, at);
+        reuse_opt(&mut r.segment, segment);
+        reuse_opt(&mut r.source, source);
+        r.evaluation = evaluation;
+        r.threshold_id = threshold_id;
+        r.exception_id = exception_id;
+        self.len += 1;
+        if self.len == BATCH_ROWS {
+            Self::bind_and_run(&mut self.many, self.import_id, &self.rows)?;
+            self.len = 0;
+        }
+        Ok(())
+    }
+
+    fn bind_and_run(
+        st: &mut rusqlite::Statement<'_>,
+        import_id: i64,
+        rows: &[PendingRow],
+    ) -> Result<()> {
+        for (i, r) in rows.iter().enumerate() {
+            let b = i * 10;
+            st.raw_bind_parameter(b + 1, r.model_id)?;
+            st.raw_bind_parameter(b + 2, r.metric.as_str())?;
+            st.raw_bind_parameter(b + 3, r.value)?;
+            st.raw_bind_parameter(b + 4, r.at.as_str())?;
+            st.raw_bind_parameter(b + 5, r.segment.as_deref())?;
+            st.raw_bind_parameter(b + 6, r.source.as_deref())?;
+            st.raw_bind_parameter(b + 7, import_id)?;
+            st.raw_bind_parameter(b + 8, r.evaluation)?;
+            st.raw_bind_parameter(b + 9, r.threshold_id)?;
+            st.raw_bind_parameter(b + 10, r.exception_id)?;
+        }
+        st.raw_execute()?;
+        Ok(())
+    }
+
+    /// Inserts what is left, one row at a time.
+    fn finish(mut self) -> Result<()> {
+        for i in 0..self.len {
+            Self::bind_and_run(
+                &mut self.one,
+                self.import_id,
+                std::slice::from_ref(&self.rows[i]),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates measurements in a transaction.
 struct Evaluator<'p> {
     policy: &'p Policy,
     today: NaiveDate,
-    thresholds: HashMap<(i64, String), Option<Th>>,
-    open: HashMap<(i64, String), Option<Open>>,
+    series: HashMap<i64, HashMap<String, Series>>,
     report: IngestReport,
 }
 
 impl Evaluator<'_> {
-    fn threshold(&mut self, w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Option<Th>> {
-        if let Some(t) = self.thresholds.get(&(model_id, metric.to_string())) {
-            return Ok(*t);
-        }
-        let t = w
-            .prepare_cached(
-                // The approved version in force; a model never approved is still monitored, against
-                // its latest proposed version (monitoring is never suppressed).
-                "SELECT id, breach, warn, direction FROM thresholds WHERE model_id = ?1 AND metric = ?2
-                 AND status IN ('approved', 'proposed')
-                 ORDER BY status = 'approved' DESC, version DESC LIMIT 1",
-            )?
-            .query_row(params![model_id, metric], |r| {
-                Ok(Th {
-                    id: r.get(0)?,
-                    breach: r.get(1)?,
-                    warn: r.get(2)?,
-                    direction: Direction::parse("direction", &r.get::<_, String>(3)?).unwrap_or(Direction::Above),
-                })
-            })
-            .optional()?;
-        self.thresholds.insert((model_id, metric.to_string()), t);
-        Ok(t)
-    }
-
-    fn open_exception(&mut self, w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Option<Open>> {
-        if let Some(o) = self.open.get(&(model_id, metric.to_string())) {
-            return Ok(o.clone());
-        }
-        let o = w
-            .prepare_cached(
-                "SELECT id, state, last_breach_at FROM exceptions WHERE model_id = ?1 AND metric = ?2
-                 AND kind = 'breach' AND state NOT IN ('dismissed', 'closed') ORDER BY id DESC LIMIT 1",
-            )?
-            .query_row(params![model_id, metric], |r| {
-                Ok(Open {
-                    id: r.get(0)?,
-                    state: ExceptionState::parse("state", &r.get::<_, String>(1)?).unwrap_or(ExceptionState::Opened),
-                    last_breach_at: r.get(2)?,
-                })
-            })
-            .optional()?;
-        self.open.insert((model_id, metric.to_string()), o.clone());
-        Ok(o)
-    }
-
     /// Evaluates one measurement; returns (evaluation, threshold id, exception id).
     fn evaluate(
         &mut self,
@@ -190,131 +324,178 @@ impl Evaluator<'_> {
         value: f64,
         observed_at: &str,
     ) -> Result<(&'static str, Option<i64>, Option<i64>)> {
-        let Some(th) = self.threshold(w, model_id, metric)? else {
+        let by_metric = self.series.entry(model_id).or_default();
+        if !by_metric.contains_key(metric) {
+            by_metric.insert(metric.to_string(), load_series(w, model_id, metric)?);
+        }
+        let series = by_metric.get_mut(metric).expect("just inserted");
+        let Some(th) = series.threshold else {
             return Ok(("none", None, None));
         };
-        let open = self.open_exception(w, model_id, metric)?;
-        let key = (model_id, metric.to_string());
+        let report = &mut self.report;
         if th.over(th.breach, value) {
-            self.report.breaches += 1;
-            match open {
-                Some(mut o) => {
-                    w.prepare_cached(
-                        "UPDATE exceptions SET breach_count = breach_count + 1,
-                         last_breach_at = CASE WHEN last_breach_at IS NULL OR ?1 >= last_breach_at THEN ?1 ELSE last_breach_at END,
-                         last_breach_value = CASE WHEN last_breach_at IS NULL OR ?1 >= last_breach_at THEN ?2 ELSE last_breach_value END
-                         WHERE id = ?3",
-                    )?
-                    .execute(params![observed_at, value, o.id])?;
-                    if o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l) {
-                        o.last_breach_at = Some(observed_at.to_string());
-                    }
-                    if o.state == ExceptionState::Recovered {
-                        let row = load_row(w, o.id)?;
-                        let to = workflow::next(
-                            row.state,
-                            row.validation,
-                            row.resume_state,
-                            Action::BreachAgain,
-                        )
-                        .map_err(CoreError::Conflict)?;
-                        set_state(w, o.id, to)?;
-                        w.execute(
-                            "UPDATE exceptions SET resume_state = NULL WHERE id = ?1",
-                            [o.id],
-                        )?;
-                        w.record(
-                            "exception.breach-again",
-                            "exception",
-                            o.id,
-                            json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at }),
-                        )?;
-                        o.state = to;
-                        self.report.breached_again.push(o.id);
-                    }
-                    let id = o.id;
-                    self.open.insert(key, Some(o));
-                    Ok(("breach", Some(th.id), Some(id)))
+            report.breaches += 1;
+            if let Some(o) = &mut series.open {
+                o.pending_breaches += 1;
+                if o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l) {
+                    o.last_breach_at = Some(observed_at.to_string());
+                    o.last_breach_value = Some(value);
                 }
-                None => {
-                    let (id, rebreach) = open_exception(
-                        w,
-                        self.policy,
-                        self.today,
-                        &Opening {
-                            model_id,
-                            kind: ExceptionKind::Breach,
-                            metric: Some(metric),
-                            threshold_id: Some(th.id),
-                            approval_id: None,
-                            value: Some(value),
-                            observed_at: Some(observed_at),
-                        },
-                    )?;
-                    self.report.opened.push(id);
-                    if rebreach {
-                        self.report.rebreaches.push(id);
-                    }
-                    self.open.insert(
-                        key,
-                        Some(Open {
-                            id,
-                            state: ExceptionState::Opened,
-                            last_breach_at: Some(observed_at.to_string()),
-                        }),
-                    );
-                    Ok(("breach", Some(th.id), Some(id)))
-                }
-            }
-        } else {
-            let warn = th.warn.is_some_and(|l| th.over(l, value));
-            if warn {
-                self.report.notices += 1;
-            }
-            if let Some(mut o) = open {
-                let later = o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l);
-                if later
-                    && o.state != ExceptionState::Recovered
-                    && o.state != ExceptionState::Decided
-                {
+                if o.state == ExceptionState::Recovered {
                     let row = load_row(w, o.id)?;
                     let to = workflow::next(
                         row.state,
                         row.validation,
                         row.resume_state,
-                        Action::Recover,
+                        Action::BreachAgain,
                     )
                     .map_err(CoreError::Conflict)?;
-                    w.execute(
-                        "UPDATE exceptions SET resume_state = ?1, recovered_at = ?2 WHERE id = ?3",
-                        params![row.state.as_str(), observed_at, o.id],
-                    )?;
                     set_state(w, o.id, to)?;
+                    w.execute(
+                        "UPDATE exceptions SET resume_state = NULL WHERE id = ?1",
+                        [o.id],
+                    )?;
                     w.record(
-                        "exception.recover",
+                        "exception.breach-again",
                         "exception",
                         o.id,
-                        json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at,
-                                "note": "back under the breach level; the exception stays open until a disposition is decided" }),
+                        json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at }),
                     )?;
                     o.state = to;
-                    self.report.recovered.push(o.id);
-                    self.open.insert(key, Some(o));
+                    report.breached_again.push(o.id);
                 }
+                return Ok(("breach", Some(th.id), Some(o.id)));
             }
-            Ok((if warn { "warn" } else { "ok" }, Some(th.id), None))
+            let (id, rebreach) = open_exception(
+                w,
+                self.policy,
+                self.today,
+                &Opening {
+                    model_id,
+                    kind: ExceptionKind::Breach,
+                    metric: Some(metric),
+                    threshold_id: Some(th.id),
+                    approval_id: None,
+                    value: Some(value),
+                    observed_at: Some(observed_at),
+                },
+            )?;
+            report.opened.push(id);
+            if rebreach {
+                report.rebreaches.push(id);
+            }
+            // The opening measurement is already counted by `open_exception`.
+            series.open = Some(Open {
+                id,
+                state: ExceptionState::Opened,
+                last_breach_at: Some(observed_at.to_string()),
+                last_breach_value: Some(value),
+                pending_breaches: 0,
+            });
+            return Ok(("breach", Some(th.id), Some(id)));
         }
+        let warn = th.warn.is_some_and(|l| th.over(l, value));
+        if warn {
+            report.notices += 1;
+        }
+        if let Some(o) = &mut series.open {
+            let later = o.last_breach_at.as_deref().is_none_or(|l| observed_at >= l);
+            if later && !matches!(o.state, ExceptionState::Recovered | ExceptionState::Decided) {
+                let row = load_row(w, o.id)?;
+                let to =
+                    workflow::next(row.state, row.validation, row.resume_state, Action::Recover)
+                        .map_err(CoreError::Conflict)?;
+                w.execute(
+                    "UPDATE exceptions SET resume_state = ?1, recovered_at = ?2 WHERE id = ?3",
+                    params![row.state.as_str(), observed_at, o.id],
+                )?;
+                set_state(w, o.id, to)?;
+                w.record(
+                    "exception.recover",
+                    "exception",
+                    o.id,
+                    json!({ "from": row.state, "to": to, "value": value, "observed_at": observed_at,
+                            "note": "back under the breach level; the exception stays open until a disposition is decided" }),
+                )?;
+                o.state = to;
+                report.recovered.push(o.id);
+            }
+        }
+        Ok((if warn { "warn" } else { "ok" }, Some(th.id), None))
+    }
+
+    /// Writes the breach counters of the exceptions measurements were attached to.
+    fn flush(&self, w: &Tx<'_>) -> Result<()> {
+        for o in self
+            .series
+            .values()
+            .flat_map(|m| m.values())
+            .filter_map(|s| s.open.as_ref())
+        {
+            if o.pending_breaches > 0 {
+                w.execute(
+                    "UPDATE exceptions SET breach_count = breach_count + ?1, last_breach_at = ?2,
+                     last_breach_value = ?3 WHERE id = ?4",
+                    params![
+                        o.pending_breaches,
+                        o.last_breach_at,
+                        o.last_breach_value,
+                        o.id
+                    ],
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
-fn parse_observed(file: &str, line: u64, s: &str) -> Result<String> {
-    let t = DateTime::parse_from_rfc3339(s.trim()).map_err(|_| {
+/// For a time already in the stored form `YYYY-MM-DDTHH:MM:SSZ`: whether it is a valid instant.
+/// `None` when it has another shape (then the general RFC 3339 parser decides).
+fn canonical_time_ok(t: &str) -> Option<bool> {
+    let b = t.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
+        return None;
+    };
+    Some(NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && h < 24 && mi < 60 && s < 60)
+}
+
+/// Parses an RFC 3339 time into the stored form (UTC, whole seconds). Times already in that
+/// form are only checked, not rebuilt.
+fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<Cow<'a, str>> {
+    let t = s.trim();
+    let bad = || {
         CoreError::invalid(
             "observed_at",
-            format!("{file} line {line}: {:?} is not an RFC 3339 time", s.trim()),
+            format!("{file} line {line}: {t:?} is not an RFC 3339 time"),
         )
-    })?;
-    Ok(format_time(t.with_timezone(&Utc)))
+    };
+    if let Some(ok) = canonical_time_ok(t) {
+        return if ok { Ok(Cow::Borrowed(t)) } else { Err(bad()) };
+    }
+    let parsed = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
+    Ok(Cow::Owned(format_time(parsed.with_timezone(&Utc))))
 }
 
 fn parse_value(file: &str, line: u64, s: &str) -> Result<f64> {
@@ -363,8 +544,8 @@ impl Registry {
                 })?;
                 let rows = evidently_measurements(&file_name, &text)?;
                 let observed = match (&opts.observed_at, &rows.timestamp) {
-                    (Some(t), _) => parse_observed(&file_name, 0, t)?,
-                    (None, Some(t)) => parse_observed(&file_name, 0, t)?,
+                    (Some(t), _) => parse_observed(&file_name, 0, t)?.into_owned(),
+                    (None, Some(t)) => parse_observed(&file_name, 0, t)?.into_owned(),
                     (None, None) => format_time(self.clock.now()),
                 };
                 let sha = hex::encode(tap.hash.clone().finalize());
@@ -421,7 +602,7 @@ impl Registry {
         );
         let (c_segment, c_source) = (col("segment"), col("source"));
         // The records are streamed inside the transaction; the hash is taken after the last one.
-        let mut models: HashMap<(String, String), i64> = HashMap::new();
+        let mut models: HashMap<String, HashMap<String, i64>> = HashMap::new();
         let mut record = csv::StringRecord::new();
         let mut rows: u64 = 0;
         let report = self.store(file, "csv", "", |w, ev, emit| {
@@ -437,7 +618,7 @@ impl Registry {
                 let line = record.position().map(|p| p.line()).unwrap_or(rows + 2);
                 let name = record.get(c_model).unwrap_or("").trim();
                 let version = record.get(c_version).unwrap_or("").trim();
-                let model_id = match models.get(&(name.to_string(), version.to_string())) {
+                let model_id = match models.get(name).and_then(|v| v.get(version)) {
                     Some(id) => *id,
                     None => {
                         let id: i64 = w
@@ -450,16 +631,21 @@ impl Registry {
                                     format!("{file} line {line}: unknown model {name:?} version {version:?}"),
                                 )
                             })?;
-                        models.insert((name.to_string(), version.to_string()), id);
+                        models.entry(name.to_string()).or_default().insert(version.to_string(), id);
                         id
                     }
                 };
-                let metric = check_metric("metric", record.get(c_metric).unwrap_or(""))
-                    .map_err(|e| CoreError::invalid("metric", format!("{file} line {line}: {}", e.to_string().trim_start_matches("metric: "))))?;
+                let metric = record.get(c_metric).unwrap_or("").trim();
+                if !metric_name_ok(metric) {
+                    return Err(CoreError::invalid(
+                        "metric",
+                        format!("{file} line {line}: {metric:?} is not a metric name (letters, digits and _ - . : / only)"),
+                    ));
+                }
                 let value = parse_value(file, line, record.get(c_value).unwrap_or(""))?;
                 let at = parse_observed(file, line, record.get(c_at).unwrap_or(""))?;
                 let opt = |c: Option<usize>| c.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty());
-                emit(w, ev, model_id, &metric, value, &at, opt(c_segment), opt(c_source))?;
+                emit(w, ev, model_id, metric, value, &at, opt(c_segment), opt(c_source))?;
                 rows += 1;
                 if rows % 50_000 == 0 {
                     progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
@@ -507,11 +693,11 @@ impl Registry {
             let mut ev = Evaluator {
                 policy: &policy,
                 today,
-                thresholds: HashMap::new(),
-                open: HashMap::new(),
+                series: HashMap::new(),
                 report: IngestReport { import_id, file: file.to_string(), ..Default::default() },
             };
             let mut count: i64 = 0;
+            let mut batch = InsertBatch::new(w, import_id)?;
             let mut emit = |w: &Tx<'_>,
                             ev: &mut Evaluator<'_>,
                             model_id: i64,
@@ -522,15 +708,13 @@ impl Registry {
                             source: Option<&str>|
              -> Result<()> {
                 let (evaluation, th, ex) = ev.evaluate(w, model_id, metric, value, at)?;
-                w.prepare_cached(
-                    "INSERT INTO measurements (model_id, metric, value, observed_at, segment, source, import_id,
-                     evaluation, threshold_id, exception_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![model_id, metric, value, at, segment, source, import_id, evaluation, th, ex])?;
+                batch.push(model_id, metric, value, at, segment, source, evaluation, th, ex)?;
                 count += 1;
                 Ok(())
             };
             body(w, &mut ev, &mut emit)?;
+            batch.finish()?;
+            ev.flush(w)?;
             let sha: String = w.query_row("SELECT sha256 FROM imports WHERE id = ?1", [import_id], |r| r.get(0))?;
             w.execute("UPDATE imports SET rows = ?1 WHERE id = ?2", params![count, import_id])?;
             let mut report = ev.report;
@@ -547,6 +731,72 @@ impl Registry {
                 }),
             )?;
             Ok(report)
+        })
+    }
+
+    /// Records measurements of one model given directly (the drift engine's results), through
+    /// the same transaction, evaluation and audit path as a file import. `source` names where they
+    /// came from (e.g. `drift:ref.csv→cur.csv`); `observed_at` defaults to now.
+    pub fn record_measurements(
+        &mut self,
+        model: &str,
+        observed_at: Option<&str>,
+        source: &str,
+        rows: &[NewMeasurement],
+    ) -> Result<IngestReport> {
+        let source = crate::domain::check_text("source", source, true, 500)?;
+        let at = match observed_at {
+            Some(t) => parse_observed("observed_at", 0, t)?.into_owned(),
+            None => format_time(self.clock.now()),
+        };
+        for (i, r) in rows.iter().enumerate() {
+            if !metric_name_ok(&r.metric) {
+                return Err(CoreError::invalid(
+                    "metric",
+                    format!("measurement {}: {:?} is not a metric name", i + 1, r.metric),
+                ));
+            }
+            if !r.value.is_finite() {
+                return Err(CoreError::invalid(
+                    "value",
+                    format!("measurement {} ({}): not a finite number", i + 1, r.metric),
+                ));
+            }
+        }
+        let sha = hex::encode(Sha256::digest(crate::canonical::canonical_bytes(&rows)));
+        self.store(&source, "direct", &sha, |w, ev, emit| {
+            let model_id = resolve_model(w, model)?;
+            for r in rows {
+                emit(
+                    w,
+                    ev,
+                    model_id,
+                    &r.metric,
+                    r.value,
+                    &at,
+                    r.segment.as_deref(),
+                    Some(&source),
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records a series of measurements of one model, each with its own time (sample data,
+    /// back-fills), as one import.
+    pub(crate) fn record_series(
+        &mut self,
+        model: &str,
+        source: &str,
+        rows: &[(String, f64, String)],
+    ) -> Result<IngestReport> {
+        let sha = hex::encode(Sha256::digest(crate::canonical::canonical_bytes(&rows)));
+        self.store(source, "direct", &sha, |w, ev, emit| {
+            let model_id = resolve_model(w, model)?;
+            for (metric, value, at) in rows {
+                emit(w, ev, model_id, metric, *value, at, None, Some(source))?;
+            }
+            Ok(())
         })
     }
 

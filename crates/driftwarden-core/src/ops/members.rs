@@ -272,6 +272,52 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Changes the signed-in member's passphrase. The old one must be right; the member's keys and
+    /// the data key stay the same, re-sealed under the new passphrase in a new slot file.
+    pub fn change_passphrase(&mut self, old: &str, new: &str) -> Result<()> {
+        let path = slot_path(&self.dir, &self.actor.email);
+        let current = SlotFile::read(&path)?;
+        current.unlock(old).map_err(|e| match e {
+            CoreError::WrongPassphrase => {
+                CoreError::invalid("old_passphrase", "is not your current passphrase")
+            }
+            other => other,
+        })?;
+        crate::keys::check_new_passphrase(new).map_err(|e| {
+            CoreError::invalid(
+                "new_passphrase",
+                e.to_string().trim_start_matches("passphrase: ").to_string(),
+            )
+        })?;
+        if old == new {
+            return Err(CoreError::invalid(
+                "new_passphrase",
+                "is the same as the current one",
+            ));
+        }
+        let slot = SlotFile::create(
+            &self.registry_id,
+            &self.actor.email,
+            new,
+            &self.keys,
+            &self.data_key,
+        )?;
+        let id = self.actor.id;
+        self.write(|w| {
+            w.record(
+                "member.passphrase",
+                "member",
+                id,
+                json!({ "email": w.actor.email, "changed": true }),
+            )?;
+            // Written inside the transaction: if the slot cannot be written, nothing is recorded.
+            slot.write(&path)?;
+            Ok(())
+        })
+    }
+}
+
 fn other_admins(conn: &rusqlite::Connection, except: i64) -> Result<i64> {
     let mut st = conn.prepare("SELECT roles FROM members WHERE status = 'active' AND id != ?1")?;
     let n = st

@@ -4,6 +4,7 @@
 
 pub mod approvals;
 pub mod exceptions;
+pub mod inbox;
 pub mod measurements;
 pub mod members;
 pub mod models;

@@ -39,6 +39,13 @@ pub struct ThresholdView {
 
 /// Metric names: letters, digits and `_ - . : /`, up to 200 characters (e.g. `psi`,
 /// `drift:income`, `share_drifted_columns`).
+pub fn metric_name_ok(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 200
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c))
+}
+
 pub fn check_metric(field: &str, s: &str) -> Result<String> {
     let t = s.trim();
     if t.is_empty() {

@@ -1,0 +1,254 @@
+//! "What needs me": the signed-in member's decisions, overdue first.
+
+use chrono::NaiveDate;
+use rusqlite::params;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::domain::{ApprovalStatus, ModelStatus};
+use crate::error::Result;
+use crate::ops::models::ModelView;
+use crate::registry::Registry;
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct InboxItem {
+    /// approve, renew, validate, decide, cosign
+    pub kind: String,
+    pub model_id: i64,
+    pub model: String,
+    pub exception_id: Option<i64>,
+    /// What to do, in plain words.
+    pub title: String,
+    /// `YYYY-MM-DD`, when there is a deadline.
+    pub due: Option<String>,
+    /// Days until the deadline; negative when overdue.
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    /// Who is waiting on this decision.
+    pub waiting: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StateCount {
+    pub state: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+    /// Exceptions in the registry by state.
+    pub exceptions_by_state: Vec<StateCount>,
+    /// Models whose approval has lapsed.
+    pub lapsed_approvals: Vec<ModelView>,
+}
+
+/// Approvals expiring within this many days are offered for renewal.
+const RENEW_WITHIN_DAYS: i64 = 30;
+
+fn days_between(today: NaiveDate, due: &str) -> Option<i64> {
+    NaiveDate::parse_from_str(due, "%Y-%m-%d")
+        .ok()
+        .map(|d| (d - today).num_days())
+}
+
+impl Registry {
+    /// The signed-in member's open decisions: exceptions to validate, decide or co-sign, releases
+    /// to approve or renew; overdue first, then by deadline.
+    pub fn inbox(&self) -> Result<Inbox> {
+        let me = self.actor.id;
+        let today = self.clock.now().date_naive();
+        let mut items = Vec::new();
+        let mut st = self.conn.prepare(
+            "SELECT e.id, e.model_id, e.kind, e.metric, e.state, e.validation, e.validate_by, e.decide_by,
+                    m.owner_id, d.validator_id, d.approver_id, o.email, m.name, m.version,
+                    (SELECT count(*) FROM models m2 WHERE m2.name = m.name)
+             FROM exceptions e JOIN models m ON m.id = e.model_id JOIN members o ON o.id = m.owner_id
+             LEFT JOIN decision_rights d ON d.model_id = e.model_id
+             WHERE e.state NOT IN ('closed', 'dismissed')
+               AND (m.owner_id = ?1 OR d.validator_id = ?1 OR d.approver_id = ?1)",
+        )?;
+        let rows = st.query_map(params![me], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(8)?,
+                r.get::<_, Option<i64>>(9)?,
+                r.get::<_, Option<i64>>(10)?,
+                r.get::<_, String>(11)?,
+                (
+                    r.get::<_, String>(12)?,
+                    r.get::<_, String>(13)?,
+                    r.get::<_, i64>(14)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (
+                id,
+                model_id,
+                kind,
+                metric,
+                state,
+                validation,
+                validate_by,
+                decide_by,
+                owner,
+                validator,
+                approver,
+                owner_email,
+                (name, version, versions),
+            ) = row?;
+            let model = if versions > 1 {
+                format!("{name}@{version}")
+            } else {
+                name
+            };
+            let what = match (&metric, kind.as_str()) {
+                (Some(m), _) => format!("the {m} breach on {model}"),
+                (None, _) => format!("the lapsed approval of {model}"),
+            };
+            let mut push = |kind: &str, title: String, due: &str, waiting: String| {
+                let days = days_between(today, due);
+                items.push(InboxItem {
+                    kind: kind.into(),
+                    model_id,
+                    model: model.clone(),
+                    exception_id: Some(id),
+                    title,
+                    due: Some(due.to_string()),
+                    days_left: days,
+                    overdue: days.is_some_and(|d| d < 0),
+                    waiting,
+                });
+            };
+            let pending = validation == "pending";
+            if validator == Some(me) && pending && state != "decided" {
+                push(
+                    "validate",
+                    format!("Validate {what}"),
+                    &validate_by,
+                    format!("{owner_email} (accountable owner) waits for your validation"),
+                );
+            }
+            if owner == me
+                && !pending
+                && matches!(state.as_str(), "confirmed" | "escalated" | "recovered")
+                || owner == me && state == "recovered"
+            {
+                push(
+                    "decide",
+                    format!("Decide a disposition for {what}"),
+                    &decide_by,
+                    "the business approver and the validator wait for your disposition".into(),
+                );
+            }
+            if approver == Some(me) && state == "decided" {
+                push(
+                    "cosign",
+                    format!("Co-sign the disposition of {what}"),
+                    &decide_by,
+                    format!("{owner_email} (accountable owner) waits for your co-sign"),
+                );
+            }
+        }
+        // Releases: models for which I am the business approver, pending or lapsed, or expiring
+        // soon, or with proposed thresholds awaiting approval.
+        let mut st = self.conn.prepare(
+            "SELECT m.id, (SELECT count(*) FROM thresholds t WHERE t.model_id = m.id AND t.status = 'proposed')
+             FROM models m JOIN decision_rights d ON d.model_id = m.id WHERE d.approver_id = ?1",
+        )?;
+        let mine: Vec<(i64, i64)> = st
+            .query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut lapsed_approvals = Vec::new();
+        for (model_id, proposed) in mine {
+            let m = self.model_by_id(model_id)?;
+            if m.status == ModelStatus::Retired {
+                continue;
+            }
+            let days = m
+                .approval_expires_on
+                .as_deref()
+                .and_then(|e| days_between(today, e));
+            let (kind, title) = match m.approval_status {
+                ApprovalStatus::Pending => (
+                    "approve",
+                    format!("Approve the release of {}", m.display_name),
+                ),
+                ApprovalStatus::Lapsed => (
+                    "renew",
+                    format!("Renew the lapsed approval of {}", m.display_name),
+                ),
+                ApprovalStatus::Approved if proposed > 0 => (
+                    "approve",
+                    format!(
+                        "Approve {proposed} changed threshold(s) of {}",
+                        m.display_name
+                    ),
+                ),
+                ApprovalStatus::Approved if days.is_some_and(|d| d <= RENEW_WITHIN_DAYS) => (
+                    "renew",
+                    format!("Renew the approval of {} before it expires", m.display_name),
+                ),
+                _ => continue,
+            };
+            let due = if kind == "renew" {
+                m.approval_expires_on.clone()
+            } else {
+                None
+            };
+            items.push(InboxItem {
+                kind: kind.into(),
+                model_id,
+                model: m.display_name.clone(),
+                exception_id: None,
+                title,
+                days_left: due.as_ref().and(days),
+                overdue: m.approval_status == ApprovalStatus::Lapsed,
+                due,
+                waiting: format!("{} (accountable owner) waits for your approval", m.owner),
+            });
+        }
+        for m in self.list_models()? {
+            if m.approval_status == ApprovalStatus::Lapsed {
+                lapsed_approvals.push(m);
+            }
+        }
+        items.sort_by(|a, b| {
+            b.overdue
+                .cmp(&a.overdue)
+                .then(
+                    a.days_left
+                        .unwrap_or(i64::MAX)
+                        .cmp(&b.days_left.unwrap_or(i64::MAX)),
+                )
+                .then(a.model.cmp(&b.model))
+        });
+        let mut st = self
+            .conn
+            .prepare("SELECT state, count(*) FROM exceptions GROUP BY state ORDER BY state")?;
+        let exceptions_by_state = st
+            .query_map([], |r| {
+                Ok(StateCount {
+                    state: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Inbox {
+            items,
+            exceptions_by_state,
+            lapsed_approvals,
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! What needs me, the sample registry, and changing a passphrase.
+
+use std::sync::Arc;
+
+use driftwarden_core::*;
+
+use crate::common::*;
+
+#[test]
+fn inbox_lists_each_members_decisions_overdue_first() {
+    let (t, mut ana) = Team::new();
+    governed_model(&mut ana, true);
+    let bob = t.open(BOB);
+    let items = bob.inbox().unwrap().items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0].kind.as_str(), items[0].title.as_str()),
+        ("approve", "Approve the release of credit-risk")
+    );
+    drop(bob);
+    let mut bob = t.open(BOB);
+    bob.approve_model(
+        "credit-risk",
+        &ApproveModel {
+            until: "2027-03-01".into(),
+            note: None,
+        },
+    )
+    .unwrap();
+    let id = t
+        .ingest(&mut ana, &[("psi", 0.5, "2026-11-02T00:00:00Z")])
+        .opened[0];
+    let items = bob.inbox().unwrap().items;
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| (i.kind.as_str(), i.exception_id))
+            .collect::<Vec<_>>(),
+        [("validate", Some(id))]
+    );
+    assert_eq!(
+        (
+            items[0].due.as_deref(),
+            items[0].days_left,
+            items[0].overdue
+        ),
+        (Some("2026-11-04"), Some(2), false)
+    );
+    assert!(
+        ana.inbox().unwrap().items.is_empty(),
+        "nothing for the owner until it is confirmed"
+    );
+
+    t.clock.set(2026, 11, 6);
+    let bob = t.open(BOB);
+    let items = bob.inbox().unwrap().items;
+    assert!(
+        items[0].overdue && items[0].days_left == Some(-2),
+        "{items:?}"
+    );
+    let mut bob = bob;
+    bob.validate_exception(id, true, "real").unwrap();
+    let ana = t.open(ADMIN);
+    let mine = ana.inbox().unwrap();
+    assert_eq!(mine.items[0].kind, "decide");
+    assert_eq!(mine.items[0].exception_id, Some(id));
+    assert!(mine
+        .exceptions_by_state
+        .iter()
+        .any(|c| c.state == "escalated" && c.count == 1));
+}
+
+#[test]
+fn the_sample_registry_shows_every_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    let reg = sample::create_sample(&dir, "sample passphrase", clock()).unwrap();
+    let models = reg.list_models().unwrap();
+    let status = |n: &str| models.iter().find(|m| m.name == n).unwrap().approval_status;
+    assert_eq!(status("credit-risk"), ApprovalStatus::Approved);
+    assert_eq!(status("churn-predictor"), ApprovalStatus::Lapsed);
+    assert_eq!(status("pricing-optimizer"), ApprovalStatus::Pending);
+    let ex = reg.list_exceptions(None, None).unwrap();
+    assert!(
+        ex.iter()
+            .any(|e| e.state == ExceptionState::Escalated && e.model == "credit-risk"),
+        "{ex:#?}"
+    );
+    assert!(ex.iter().any(|e| e.kind == ExceptionKind::LapsedApproval));
+    assert!(ex
+        .iter()
+        .any(|e| e.model == "fraud-score" && e.state == ExceptionState::Decided));
+    assert!(reg.list_nhis().unwrap().len() >= 4);
+    assert!(reg.verify_log().unwrap().ok);
+    assert!(
+        !reg.inbox().unwrap().items.is_empty(),
+        "Ana has decisions waiting"
+    );
+    for (email, _, _) in sample::SAMPLE_MEMBERS {
+        Registry::open(&dir, email, "sample passphrase", clock()).unwrap();
+    }
+    let bob = Registry::open(
+        &dir,
+        sample::SAMPLE_MEMBERS[1].0,
+        "sample passphrase",
+        clock(),
+    )
+    .unwrap();
+    let kinds: Vec<String> = bob
+        .inbox()
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.kind)
+        .collect();
+    assert!(
+        kinds.contains(&"cosign".to_string()) && kinds.contains(&"renew".to_string()),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn changing_a_passphrase_keeps_keys_and_signatures() {
+    let (fx, mut reg) = registry();
+    let before = reg.member(ADMIN).unwrap().signing_public_key;
+    let err = reg
+        .change_passphrase("not it at all", "a brand new passphrase")
+        .unwrap_err();
+    assert_eq!(err.field(), Some("old_passphrase"));
+    assert_eq!(
+        reg.change_passphrase(ADMIN_PASS, "short")
+            .unwrap_err()
+            .field(),
+        Some("new_passphrase")
+    );
+    reg.change_passphrase(ADMIN_PASS, "a brand new passphrase")
+        .unwrap();
+    drop(reg);
+    assert_eq!(
+        Registry::open(&fx.dir, ADMIN, ADMIN_PASS, clock())
+            .unwrap_err()
+            .code(),
+        "wrong_passphrase"
+    );
+    let reg = Registry::open(
+        &fx.dir,
+        ADMIN,
+        "a brand new passphrase",
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    assert_eq!(reg.member(ADMIN).unwrap().signing_public_key, before);
+    assert_eq!(
+        reg.audit_log(Some(1)).unwrap()[0].operation,
+        "member.passphrase"
+    );
+}
