@@ -341,7 +341,72 @@ enum NhiCmd {
         environment: Option<String>,
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// The public identifier: access key ID, OAuth client ID, service account email
+        #[arg(long)]
+        identifier: Option<String>,
+        /// People use this identity interactively
+        #[arg(long)]
+        human_use: bool,
     },
+    /// Record a rotation (the NHI's owner or an admin)
+    Rotate {
+        name: String,
+        /// YYYY-MM-DD (default: today)
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Re-assign the owner
+    Owner {
+        name: String,
+        email: String,
+    },
+    /// Revoke (a state change; nothing is deleted)
+    Revoke {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Accept a finding as a risk until a date
+    Accept {
+        name: String,
+        /// rotation-overdue, expired, expiring, no-expiry, orphaned, multi-environment, shared, human-use, overprivileged
+        finding: String,
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change metadata
+    Update {
+        name: String,
+        #[arg(long)]
+        system: Option<String>,
+        #[arg(long, allow_negative_numbers = true)]
+        rotation_days: Option<i64>,
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// Replaces the scopes (repeat)
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        identifier: Option<String>,
+        #[arg(long, value_name = "true|false")]
+        human_use: Option<bool>,
+    },
+    /// Import an inventory CSV (name,kind,system,owner,rotation_days,last_rotated,expires,environment,scopes,identifier,human_use)
+    Import {
+        file: PathBuf,
+    },
+    /// Export the inventory as CSV (the import format)
+    Export {
+        /// Write to this file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rotation compliance, findings by kind, per model, trend
+    Posture(JsonFlag),
     /// Record that a model depends on an NHI
     Link {
         nhi: String,
@@ -685,6 +750,20 @@ fn member(cli: &Cli, cmd: &MemberCmd) -> Result<(), CoreError> {
     Ok(())
 }
 
+fn print_findings(findings: &[driftwarden_core::Finding]) {
+    for f in findings {
+        let accepted = f
+            .accepted
+            .as_ref()
+            .map(|a| format!(" (accepted until {})", a.until))
+            .unwrap_or_default();
+        println!(
+            "  finding {} [{}] {}: {}{accepted}",
+            f.code, f.owasp, f.title, f.detail
+        );
+    }
+}
+
 fn print_policy(p: &driftwarden_core::Policy, json: bool) {
     if json {
         print_json(p);
@@ -955,6 +1034,8 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
             expires,
             environment,
             scopes,
+            identifier,
+            human_use,
         } => {
             let n = reg.add_nhi(&AddNhi {
                 name: name.clone(),
@@ -966,8 +1047,114 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
                 expires: expires.clone(),
                 environment: environment.clone(),
                 scopes: scopes.clone(),
+                identifier: identifier.clone(),
+                human_use: *human_use,
             })?;
             println!("Registered NHI {} ({}, owner {})", n.name, n.kind, n.owner);
+            print_findings(&n.findings);
+        }
+        NhiCmd::Rotate { name, date } => {
+            let date = date
+                .clone()
+                .unwrap_or_else(|| reg.now().date_naive().to_string());
+            let n = reg.rotate_nhi(name, &date)?;
+            println!(
+                "Recorded rotation of {} on {date}; next due {}",
+                n.name, n.rotation_due
+            );
+            print_findings(&n.findings);
+        }
+        NhiCmd::Owner { name, email } => {
+            let n = reg.set_nhi_owner(name, email)?;
+            println!("{} is now owned by {}", n.name, n.owner);
+        }
+        NhiCmd::Revoke { name, reason } => {
+            let n = reg.revoke_nhi(name, reason)?;
+            println!("Revoked {}", n.name);
+        }
+        NhiCmd::Accept {
+            name,
+            finding,
+            until,
+            reason,
+        } => {
+            let n = reg.accept_nhi_finding(name, finding, until, reason)?;
+            println!("Accepted {finding} on {} until {until}", n.name);
+        }
+        NhiCmd::Update {
+            name,
+            system,
+            rotation_days,
+            expires,
+            environment,
+            scopes,
+            identifier,
+            human_use,
+        } => {
+            let n = reg.update_nhi(
+                name,
+                &driftwarden_core::UpdateNhi {
+                    system: system.clone(),
+                    rotation_days: *rotation_days,
+                    expires: expires.clone(),
+                    environment: environment.clone(),
+                    scopes: if scopes.is_empty() {
+                        None
+                    } else {
+                        Some(scopes.clone())
+                    },
+                    identifier: identifier.clone(),
+                    human_use: *human_use,
+                },
+            )?;
+            println!("Updated {}", n.name);
+            print_findings(&n.findings);
+        }
+        NhiCmd::Import { file } => {
+            let n = reg.import_nhis(file)?;
+            println!("Imported {n} NHIs from {}", file.display());
+        }
+        NhiCmd::Export { out } => {
+            let n = match out {
+                Some(path) => {
+                    let mut f = std::fs::File::create(path).map_err(|e| {
+                        CoreError::invalid("out", format!("cannot create {}: {e}", path.display()))
+                    })?;
+                    let n = reg.export_nhis(&mut f)?;
+                    eprintln!("Exported {n} NHIs to {}", path.display());
+                    n
+                }
+                None => reg.export_nhis(&mut std::io::stdout().lock())?,
+            };
+            let _ = n;
+        }
+        NhiCmd::Posture(j) => {
+            let p = reg.nhi_posture()?;
+            if j.json {
+                print_json(&p);
+                return Ok(());
+            }
+            println!(
+                "rotation compliance: {} of {} active NHIs",
+                p.rotation_compliance_pct
+                    .map(|x| format!("{x}%"))
+                    .unwrap_or_else(|| "-".into()),
+                p.active_nhis
+            );
+            for f in &p.open_findings {
+                println!("  {:<18} {:<6} {}", f.code, f.owasp, f.count);
+            }
+            for m in &p.per_model {
+                println!(
+                    "  model {}: {} NHIs, {} compliant, {} open findings",
+                    m.model,
+                    m.nhis,
+                    m.rotation_compliance_pct
+                        .map(|x| format!("{x}%"))
+                        .unwrap_or_else(|| "-".into()),
+                    m.open_findings
+                );
+            }
         }
         NhiCmd::Link { nhi, model, usage } => {
             let l = reg.link_nhi(nhi, model, usage)?;
@@ -989,6 +1176,7 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
                 "LAST ROTATED",
                 "EXPIRES",
                 "MODELS",
+                "FINDINGS",
             ]);
             for n in &list {
                 t.row(vec![
@@ -1001,6 +1189,12 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
                     n.last_rotated.clone().unwrap_or_else(|| "-".into()),
                     n.expires.clone().unwrap_or_else(|| "-".into()),
                     n.linked_models.join(", "),
+                    n.findings
+                        .iter()
+                        .filter(|f| f.accepted.is_none())
+                        .map(|f| format!("{}:{}", f.owasp, f.code))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ]);
             }
             t.print();

@@ -135,6 +135,12 @@ pub fn print_model(d: &ModelDetail) {
     for l in &d.nhis {
         println!("  {}: {}", l.nhi, l.usage);
     }
+    for f in &d.nhi_findings {
+        println!(
+            "  finding on {}: {} [{}] {}",
+            f.nhi, f.code, f.owasp, f.detail
+        );
+    }
 }
 
 pub fn print_nhi(d: &NhiDetail) {
@@ -154,13 +160,40 @@ pub fn print_nhi(d: &NhiDetail) {
     println!("  rotation      every {} days", n.rotation_days);
     println!("  last rotated  {}", or_dash(&n.last_rotated));
     println!("  expires       {}", or_dash(&n.expires));
+    println!("  identifier    {}", or_dash(&n.identifier));
+    println!("  rotation due  {}", n.rotation_due);
     println!("  status        {}", n.status);
-    println!("Used by");
+    if n.human_use {
+        println!("  human use     yes");
+    }
+    println!("Findings");
+    if n.findings.is_empty() {
+        println!("(none)");
+    }
+    for f in &n.findings {
+        let accepted = f
+            .accepted
+            .as_ref()
+            .map(|a| format!(" (accepted until {} by {}: {})", a.until, a.by, a.reason))
+            .unwrap_or_default();
+        println!(
+            "  {} [{}] {}: {}{accepted}",
+            f.code, f.owasp, f.title, f.detail
+        );
+    }
+    println!("Used by (blast radius)");
     if d.links.is_empty() {
         println!("(none)");
     }
     for l in &d.links {
-        println!("  {}: {}", l.model, l.usage);
+        println!(
+            "  {} ({}): {}",
+            l.model,
+            l.model_approval_status
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            l.usage
+        );
     }
 }
 
@@ -298,4 +331,10 @@ pub fn print_exception(e: &ExceptionView) {
         );
     }
     print_signoffs(&e.signoffs);
+    for f in &e.dependent_identity_findings {
+        println!(
+            "  dependent identity finding: {} {} [{}] {}",
+            f.nhi, f.code, f.owasp, f.detail
+        );
+    }
 }

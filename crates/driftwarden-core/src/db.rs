@@ -12,6 +12,7 @@ use crate::keys::DataKey;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v1.sql"),
     include_str!("migrations/v2.sql"),
+    include_str!("migrations/v3.sql"),
 ];
 
 /// The newest schema this build reads and writes.

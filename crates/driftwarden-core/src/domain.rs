@@ -163,7 +163,7 @@ pub fn parse_date(field: &str, s: &str) -> Result<chrono::NaiveDate> {
 }
 
 /// Checks a free-text field: trimmed, non-empty (when required), at most `max` characters, no
-/// control characters.
+/// control characters, nothing that looks like a secret value.
 pub fn check_text(field: &str, s: &str, required: bool, max: usize) -> Result<String> {
     let t = s.trim();
     if required && t.is_empty() {
@@ -178,6 +178,8 @@ pub fn check_text(field: &str, s: &str, required: bool, max: usize) -> Result<St
     if t.chars().any(|c| c.is_control()) {
         return Err(CoreError::invalid(field, "contains control characters"));
     }
+    // No free-text field anywhere in the registry may carry a secret value.
+    crate::secrets::refuse_secret(field, t, crate::secrets::FieldKind::FreeText)?;
     Ok(t.to_string())
 }
 

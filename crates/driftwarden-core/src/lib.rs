@@ -35,7 +35,10 @@ pub use ops::members::{AddMember, MemberView};
 pub use ops::models::{
     AddModel, DecisionRights, ModelDetail, ModelView, SetDecisionRights, UpdateModel,
 };
-pub use ops::nhis::{AddNhi, NhiDetail, NhiLinkView, NhiView};
+pub use ops::nhis::{
+    Acceptance, AddNhi, DependentFinding, Finding, FindingCount, ModelPosture, NhiDetail,
+    NhiLinkView, NhiView, Posture, TrendPoint, UpdateNhi, FINDING_CODES, NHI_CSV_HEADER,
+};
 pub use ops::sweep::{SweepItem, SweepReport};
 pub use ops::thresholds::{SetThreshold, ThresholdView};
 pub use policy::{Policy, TierValues};

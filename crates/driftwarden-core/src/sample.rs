@@ -243,6 +243,17 @@ pub fn create_sample(dir: &Path, passphrase: &str, clock: Arc<dyn Clock>) -> Res
                 _ => "export:*",
             }
             .into()],
+            identifier: Some(
+                match email {
+                    "svc-credit-scoring" => "scoring@northwind-prod.iam.gserviceaccount.com",
+                    "bureau-api-key" => "AKIAIOSFODNN7EXAMPLE",
+                    "fraud-feature-store" => "0oa1b2c3d4e5f6g7h8i9",
+                    _ => "churn-export",
+                }
+                .into(),
+            ),
+            // The analysts use the export token from their laptops.
+            human_use: email == "churn-export-token",
         })?;
     }
     reg.link_nhi(

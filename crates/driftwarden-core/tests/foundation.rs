@@ -37,6 +37,7 @@ fn registry_files_contain_none_of_the_strings_written_into_it() {
         expires: None,
         environment: Some("prod".into()),
         scopes: vec![format!("scope-{marker}")],
+        ..Default::default()
     })
     .unwrap();
     let needles: Vec<Vec<u8>> = [
@@ -224,6 +225,7 @@ fn invalid_input_names_the_field_and_changes_nothing() {
         expires: None,
         environment: None,
         scopes: vec![],
+        ..Default::default()
     })
     .unwrap();
     let events = event_count(&reg);
@@ -252,6 +254,7 @@ fn invalid_input_names_the_field_and_changes_nothing() {
             expires: None,
             environment: None,
             scopes: vec![],
+            ..Default::default()
         };
         f(&mut n);
         n
@@ -544,6 +547,7 @@ fn every_operation_writes_exactly_its_audit_event() {
         expires: Some("2027-10-01".into()),
         environment: Some("prod".into()),
         scopes: vec!["read:features".into()],
+        ..Default::default()
     })
     .unwrap();
     reg.link_nhi(
@@ -731,6 +735,7 @@ fn write_frozen_v1_fixture() {
         expires: None,
         environment: Some("prod".into()),
         scopes: vec![],
+        ..Default::default()
     })
     .unwrap();
     reg.link_nhi("svc-scoring", "credit-risk", "reads features")

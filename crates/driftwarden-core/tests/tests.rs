@@ -4,3 +4,4 @@ mod common;
 mod foundation;
 mod governance;
 mod inbox;
+mod nhi;

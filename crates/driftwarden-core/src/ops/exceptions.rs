@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::error::{CoreError, Result};
 use crate::ops::members::email_of;
 use crate::ops::models::resolve_model;
+use crate::ops::nhis::DependentFinding;
 use crate::policy::Policy;
 use crate::registry::{Registry, Tx};
 use crate::signing::{self, SignoffView};
@@ -70,6 +71,9 @@ pub struct ExceptionView {
     pub overdue: bool,
     /// Sign-offs with their verification result (filled by `show_exception`).
     pub signoffs: Vec<SignoffView>,
+    /// Open findings on the identities the model depends on (filled by `show_exception`): a drift
+    /// event is often a symptom of a broken credential upstream.
+    pub dependent_identity_findings: Vec<DependentFinding>,
 }
 
 /// Input of `decide_exception`.
@@ -390,6 +394,7 @@ fn ex_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExceptionView> {
         closed_at: r.get(33)?,
         overdue: false,
         signoffs: Vec::new(),
+        dependent_identity_findings: Vec::new(),
     })
 }
 

@@ -228,6 +228,42 @@ impl Registry {
         {
             return Err(CoreError::Conflict("this is the last admin".into()));
         }
+        // Everything they own must have a new owner first (an NHI may instead have its orphaned
+        // finding accepted as a risk).
+        let owned_models: Vec<String> = {
+            let mut st = self.conn.prepare(
+                "SELECT name || '@' || version FROM models WHERE owner_id = ?1 AND status != 'retired' ORDER BY name",
+            )?;
+            let rows = st
+                .query_map([target], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            rows
+        };
+        let owned_nhis: Vec<String> = {
+            let mut st = self.conn.prepare(
+                "SELECT name FROM nhis n WHERE owner_id = ?1 AND status = 'active' AND NOT EXISTS (
+                    SELECT 1 FROM nhi_acceptances a WHERE a.nhi_id = n.id AND a.finding = 'orphaned' AND a.until > ?2)
+                 ORDER BY name",
+            )?;
+            let today = self.clock.now().date_naive().to_string();
+            let rows = st
+                .query_map(params![target, today], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            rows
+        };
+        if !owned_models.is_empty() || !owned_nhis.is_empty() {
+            let mut parts = Vec::new();
+            if !owned_models.is_empty() {
+                parts.push(format!("models {}", owned_models.join(", ")));
+            }
+            if !owned_nhis.is_empty() {
+                parts.push(format!("NHIs {}", owned_nhis.join(", ")));
+            }
+            return Err(CoreError::Conflict(format!(
+                "{email} still owns {}; re-assign them (or accept the NHIs' orphaned finding) before offboarding",
+                parts.join(" and ")
+            )));
+        }
         let remaining: Vec<String> = {
             let mut st = self.conn.prepare(
                 "SELECT email FROM members WHERE status = 'active' AND id != ?1 ORDER BY id",

@@ -9,7 +9,7 @@ use crate::domain::{check_text, ApprovalStatus, DeploymentMode, ModelStatus, Ris
 use crate::error::{CoreError, Result};
 use crate::ops::approvals::ApprovalView;
 use crate::ops::members::{active_member_id, email_of, member_roles};
-use crate::ops::nhis::NhiLinkView;
+use crate::ops::nhis::{DependentFinding, NhiLinkView};
 use crate::ops::thresholds::ThresholdView;
 use crate::registry::Registry;
 
@@ -97,6 +97,8 @@ pub struct ModelDetail {
     pub approval: Option<ApprovalView>,
     /// Exceptions not yet closed or dismissed.
     pub open_exceptions: i64,
+    /// Open findings on the identities the model depends on.
+    pub nhi_findings: Vec<DependentFinding>,
 }
 
 const MODEL_SELECT: &str =
@@ -267,6 +269,7 @@ impl Registry {
             thresholds: self.thresholds_of(id)?,
             nhis: self.nhi_links_of_model(id)?,
             approval: self.latest_approval(id)?,
+            nhi_findings: self.dependent_findings(id)?,
             open_exceptions: self.conn.query_row(
                 "SELECT count(*) FROM exceptions WHERE model_id = ?1 AND state NOT IN ('closed', 'dismissed')",
                 [id],
