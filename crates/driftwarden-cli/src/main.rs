@@ -125,6 +125,23 @@ enum Command {
     /// The registry policy: approval lifetimes, deadlines, re-breach window
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// The review calendar: every date someone must act on (agenda, JSON, or iCalendar)
+    Calendar {
+        /// YYYY-MM-DD (default: today)
+        #[arg(long)]
+        from: Option<String>,
+        /// YYYY-MM-DD (default: 90 days after --from)
+        #[arg(long)]
+        to: Option<String>,
+        /// Only what this member must act on
+        #[arg(long = "for", value_name = "EMAIL")]
+        for_member: Option<String>,
+        /// Write an RFC 5545 .ics file (import it into your calendar; re-importing updates)
+        #[arg(long, value_name = "FILE")]
+        ics: Option<PathBuf>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Subcommand)]
@@ -654,6 +671,54 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 if r.is_empty() {
                     println!("nothing due");
                 }
+            }
+        }
+        Command::Calendar {
+            from,
+            to,
+            for_member,
+            ics,
+            json,
+        } => {
+            let reg = cli.open()?;
+            let from = match from {
+                Some(d) => driftwarden_core::parse_date("from", d)?,
+                None => reg.now().date_naive(),
+            };
+            let to = match to {
+                Some(d) => driftwarden_core::parse_date("to", d)?,
+                None => from + chrono::Duration::days(90),
+            };
+            if to < from {
+                return Err(CoreError::invalid("to", "is before --from"));
+            }
+            let items = reg.calendar(from, to, for_member.as_deref())?;
+            if let Some(path) = ics {
+                let text = reg.calendar_ics(&items)?;
+                std::fs::write(path, text).map_err(|e| {
+                    CoreError::invalid("ics", format!("cannot write {}: {e}", path.display()))
+                })?;
+                eprintln!("Wrote {} events to {}", items.len(), path.display());
+            }
+            if json.json {
+                print_json(&items);
+            } else if ics.is_none() {
+                let mut t = Table::new(&["DATE", "WHEN", "KIND", "WHAT", "WHO"]);
+                for i in &items {
+                    let when = match i.days_left {
+                        0 => "today".to_string(),
+                        d if d < 0 => format!("{} days overdue", -d),
+                        d => format!("in {d} days"),
+                    };
+                    t.row(vec![
+                        i.date.clone(),
+                        when,
+                        i.kind.clone(),
+                        i.title.clone(),
+                        i.member.clone().unwrap_or_else(|| "-".into()),
+                    ]);
+                }
+                t.print();
             }
         }
         Command::Policy(PolicyCmd::Show(j)) => {

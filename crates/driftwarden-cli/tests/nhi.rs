@@ -157,3 +157,83 @@ fn nhi_findings_lifecycle_import_and_export() {
         r.stderr
     );
 }
+
+#[test]
+fn calendar_agenda_json_and_ics() {
+    let mut env = Env::with_model();
+    env.now = Some("2026-11-02T09:00:00Z".into());
+    env.run(&[
+        "nhi",
+        "add",
+        "svc",
+        "--kind",
+        "token",
+        "--system",
+        "GitHub",
+        "--owner",
+        ADMIN,
+        "--rotation-days",
+        "30",
+        "--last-rotated",
+        "2026-10-01",
+        "--expires",
+        "2027-01-31",
+    ])
+    .ok();
+    let items = env
+        .run(&[
+            "calendar",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2027-03-01",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rotation-due", "nhi-expiry"]);
+    assert_eq!(items[0]["date"], "2026-10-31");
+    assert_eq!(items[0]["overdue"], true, "due before today and still open");
+    let agenda = env
+        .run(&["calendar", "--from", "2026-11-01", "--to", "2027-03-01"])
+        .ok()
+        .stdout;
+    assert!(
+        agenda.contains("2 days overdue") && agenda.contains("Rotate svc"),
+        "{agenda}"
+    );
+    let path = env.tmp.path().join("reviews.ics");
+    env.run(&[
+        "calendar",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2027-03-01",
+        "--ics",
+        path.to_str().unwrap(),
+    ])
+    .ok();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cal = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()))
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(cal.events.len(), 2);
+    let uid = cal.events[0]
+        .properties
+        .iter()
+        .find(|p| p.name == "UID")
+        .unwrap()
+        .value
+        .clone()
+        .unwrap();
+    assert_eq!(uid, items[0]["uid"].as_str().unwrap());
+    let none = env.run(&["calendar", "--for", BOB, "--json"]).ok().json();
+    assert_eq!(none, serde_json::json!([]));
+}

@@ -25,6 +25,7 @@ pub use db::{DB_FILE, SCHEMA_VERSION};
 pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
 pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
+pub use ops::calendar::{CalendarItem, ALARM_DAYS_BEFORE};
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
 pub use ops::inbox::{Inbox, InboxItem, StateCount};
 pub use ops::measurements::{

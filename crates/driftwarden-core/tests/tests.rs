@@ -1,5 +1,6 @@
 //! Integration tests of the core against real SQLCipher registries on disk.
 
+mod calendar;
 mod common;
 mod foundation;
 mod governance;
