@@ -71,7 +71,9 @@ impl Registry {
                 return;
             };
             let overdue = open && d < today;
-            if !(from..=to).contains(&d) && !(overdue && d < from) {
+            let in_range = (from..=to).contains(&d);
+            let overdue_before = overdue && d < from;
+            if !(in_range || overdue_before) {
                 return;
             }
             items.push(CalendarItem {
