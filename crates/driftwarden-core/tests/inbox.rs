@@ -155,3 +155,80 @@ fn changing_a_passphrase_keeps_keys_and_signatures() {
         "member.passphrase"
     );
 }
+
+#[test]
+fn pack_data_scopes_by_model_and_links_the_log_extract_with_gaps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    let reg = sample::create_sample(&dir, "sample passphrase", clock()).unwrap();
+    let all = reg.pack_data(&PackScope::default()).unwrap();
+    assert!(
+        all.audit.iter().all(|e| matches!(e, AuditEntry::Event(_))),
+        "the whole registry has no gaps"
+    );
+    assert!(all.audit_chain.verified);
+    assert_eq!(all.models.len(), 4);
+    assert!(all.signoffs.iter().all(|s| s.valid) && !all.signoffs.is_empty());
+
+    let one = reg
+        .pack_data(&PackScope {
+            model: Some("fraud-score".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(one.models.len(), 1);
+    assert!(one.exceptions.iter().all(|e| e.model == "fraud-score"));
+    assert!(one
+        .nhis
+        .iter()
+        .all(|n| n.linked_models.contains(&"fraud-score".to_string())));
+    // The extract links: each entry's prev_hash is the previous entry's hash.
+    let mut prev = audit::GENESIS_HASH.to_string();
+    let mut gaps = 0;
+    for e in &one.audit {
+        let (p, h) = match e {
+            AuditEntry::Event(ev) => (ev.prev_hash.clone(), ev.hash.clone()),
+            AuditEntry::Gap {
+                prev_hash, hash, ..
+            } => {
+                gaps += 1;
+                (prev_hash.clone(), hash.clone())
+            }
+        };
+        assert_eq!(p, prev);
+        prev = h;
+    }
+    assert!(gaps > 0);
+    assert_eq!(prev, one.audit_chain.head);
+
+    // Only compliance or admin export.
+    let bob = Registry::open(
+        &dir,
+        sample::SAMPLE_MEMBERS[1].0,
+        "sample passphrase",
+        clock(),
+    )
+    .unwrap();
+    assert_eq!(
+        bob.pack_data(&PackScope::default()).unwrap_err().code(),
+        "forbidden"
+    );
+    let dana = Registry::open(
+        &dir,
+        sample::SAMPLE_MEMBERS[3].0,
+        "sample passphrase",
+        clock(),
+    )
+    .unwrap();
+    let p = dana
+        .pack_data(&PackScope {
+            from: Some("2026-10-01".into()),
+            to: Some("2026-10-31".into()),
+            model: None,
+        })
+        .unwrap();
+    assert!(p
+        .measurements
+        .iter()
+        .all(|m| m.observed_at.starts_with("2026-10")));
+}

@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod calendar;
 pub mod exceptions;
+pub mod export;
 pub mod inbox;
 pub mod measurements;
 pub mod members;
