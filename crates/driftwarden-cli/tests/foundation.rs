@@ -390,3 +390,39 @@ fn log_verify_names_the_edited_sequence_number() {
     let r = env.run(&["log", "verify"]).fails();
     assert!(r.stderr.contains("sequence 4"), "{}", r.stderr);
 }
+
+#[test]
+fn concurrent_writers_wait_for_each_other_and_never_corrupt_the_registry() {
+    let env = Env::with_model();
+    let children: Vec<_> = (0..4)
+        .map(|w| {
+            let mut script = String::new();
+            for i in 0..5 {
+                script.push_str(&format!(
+                    "{bin} model add m-{w}-{i} --version 1 --owner {ADMIN} --use u --function f --tier low || exit 1\n",
+                    bin = env!("CARGO_BIN_EXE_driftwarden")
+                ));
+            }
+            let mut c = std::process::Command::new("sh");
+            c.arg("-c").arg(script).env("DRIFTWARDEN_REGISTRY", &env.dir).env("DRIFTWARDEN_MEMBER", ADMIN)
+                .env("DRIFTWARDEN_PASSPHRASE", ADMIN_PASS).env("HOME", env.tmp.path())
+                .stdout(std::process::Stdio::null());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(
+            c.wait().unwrap().success(),
+            "every writer got the lock in turn"
+        );
+    }
+    let models = env.run(&["model", "list", "--json"]).ok().json();
+    assert_eq!(models.as_array().unwrap().len(), 21);
+    let v = env.run(&["log", "verify", "--json"]).ok().json();
+    assert_eq!(v["ok"], true);
+    let conn = env.raw_db();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
