@@ -1300,10 +1300,14 @@ fn log(cli: &Cli, cmd: &LogCmd) -> Result<(), CoreError> {
         }
         LogCmd::Verify(j) => {
             let r = reg.verify_log()?;
+            let head = reg.check_head(&driftwarden_core::default_state_dir())?;
             if j.json {
                 print_json(&r);
             } else if r.ok {
                 println!("audit log verified: {} events, head {}", r.events, r.head);
+            }
+            if matches!(head.status.as_str(), "rolled-back" | "diverged") {
+                return Err(CoreError::Tampered(head.message));
             }
             if !r.ok {
                 return Err(CoreError::Tampered(format!(

@@ -28,6 +28,7 @@ pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
 pub use ops::calendar::{CalendarItem, ALARM_DAYS_BEFORE};
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
 pub use ops::export::{AuditChain, AuditEntry, ModelRights, PackData, PackScope, PackSummaryData};
+pub use ops::heads::{default_state_dir, HeadCheck};
 pub use ops::inbox::{Inbox, InboxItem, StateCount};
 pub use ops::measurements::{
     evidently_measurements, IngestFormat, IngestOptions, IngestReport, MeasurementView,

@@ -764,3 +764,33 @@ fn frozen_v1_registry_opens_and_verifies() {
     drop(reg);
     Registry::open(&dir, BOB, BOB_PASS, clock()).unwrap();
 }
+
+#[test]
+fn a_registry_that_went_backwards_is_noticed() {
+    let (fx, mut reg) = registry();
+    let state = fx.dir.parent().unwrap().join("state");
+    assert_eq!(reg.check_head(&state).unwrap().status, "first");
+    add_model(&mut reg, "credit-risk");
+    drop(reg);
+    let old = fx.dir.parent().unwrap().join("old-copy");
+    for (src, _) in snapshot(&fx.dir) {
+        let dst = old.join(src.strip_prefix(&fx.dir).unwrap());
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&src, &dst).unwrap();
+    }
+    let mut reg = Registry::open(&fx.dir, ADMIN, ADMIN_PASS, clock()).unwrap();
+    add_model(&mut reg, "fraud");
+    let ok = reg.check_head(&state).unwrap();
+    assert_eq!((ok.status.as_str(), ok.known_seq), ("ok", Some(3)));
+    drop(reg);
+    // Swap the older copy back in.
+    std::fs::remove_dir_all(&fx.dir).unwrap();
+    std::fs::rename(&old, &fx.dir).unwrap();
+    let reg = Registry::open(&fx.dir, ADMIN, ADMIN_PASS, clock()).unwrap();
+    let back = reg.check_head(&state).unwrap();
+    assert_eq!(back.status, "rolled-back", "{back:?}");
+    assert!(back.message.contains("went backwards"));
+    // Another member's memory is their own.
+    let bob = Registry::open(&fx.dir, BOB, BOB_PASS, clock()).unwrap();
+    assert_eq!(bob.check_head(&state).unwrap().status, "first");
+}

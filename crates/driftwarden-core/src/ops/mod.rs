@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod calendar;
 pub mod exceptions;
 pub mod export;
+pub mod heads;
 pub mod inbox;
 pub mod measurements;
 pub mod members;
