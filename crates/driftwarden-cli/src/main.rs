@@ -125,6 +125,17 @@ enum Command {
     /// The registry policy: approval lifetimes, deadlines, re-breach window
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Write an encrypted backup of the registry to one file (admin or compliance)
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup file into a new folder (no passphrase needed; open it afterwards)
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// The review calendar: every date someone must act on (agenda, JSON, or iCalendar)
     Calendar {
         /// YYYY-MM-DD (default: today)
@@ -672,6 +683,21 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                     println!("nothing due");
                 }
             }
+        }
+        Command::Backup { out } => {
+            let mut reg = cli.open()?;
+            let r = reg.backup(out)?;
+            println!(
+                "Backed up {} events and {} key slots to {} ({} bytes)",
+                r.events, r.slots, r.file, r.bytes
+            );
+        }
+        Command::Restore { file, to } => {
+            let n = driftwarden_core::restore_backup(file, to)?;
+            println!(
+                "Restored {n} files into {}; open it with your passphrase and run `log verify`",
+                to.display()
+            );
         }
         Command::Calendar {
             from,

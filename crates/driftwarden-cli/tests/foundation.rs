@@ -426,3 +426,77 @@ fn concurrent_writers_wait_for_each_other_and_never_corrupt_the_registry() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+#[test]
+fn backup_and_restore_round_trip() {
+    let env = Env::with_model();
+    let file = env.tmp.path().join("registry.backup");
+    env.run(&["backup", "--out", file.to_str().unwrap()]).ok();
+    let bytes = std::fs::read(&file).unwrap();
+    for needle in ["credit-risk", "Acme Bank", ADMIN, ADMIN_PASS] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} in the backup"
+        );
+    }
+    env.run_as(
+        BOB,
+        BOB_PASS,
+        &[
+            "backup",
+            "--out",
+            env.tmp.path().join("x").to_str().unwrap(),
+        ],
+    )
+    .fails();
+    let restored = env.tmp.path().join("restored");
+    env.run(&[
+        "restore",
+        file.to_str().unwrap(),
+        "--to",
+        restored.to_str().unwrap(),
+    ])
+    .ok();
+    let out = env
+        .cmd(ADMIN, ADMIN_PASS)
+        .env("DRIFTWARDEN_REGISTRY", &restored)
+        .args(["model", "list", "--json"])
+        .output()
+        .unwrap();
+    let models: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(models[0]["name"], "credit-risk");
+    let out = env
+        .cmd(BOB, BOB_PASS)
+        .env("DRIFTWARDEN_REGISTRY", &restored)
+        .args(["log", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Not into a folder that holds something, and not from a file that is not a backup.
+    env.run(&[
+        "restore",
+        file.to_str().unwrap(),
+        "--to",
+        restored.to_str().unwrap(),
+    ])
+    .fails();
+    let junk = env.tmp.path().join("junk");
+    std::fs::write(&junk, b"not a tar").unwrap();
+    let r = env
+        .run(&[
+            "restore",
+            junk.to_str().unwrap(),
+            "--to",
+            env.tmp.path().join("r2").to_str().unwrap(),
+        ])
+        .fails();
+    assert!(
+        r.stderr.contains("not a Driftwarden backup"),
+        "{}",
+        r.stderr
+    );
+}

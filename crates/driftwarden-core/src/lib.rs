@@ -25,6 +25,7 @@ pub use db::{DB_FILE, SCHEMA_VERSION};
 pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
 pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
+pub use ops::backup::{restore_backup, BackupReport};
 pub use ops::calendar::{CalendarItem, ALARM_DAYS_BEFORE};
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
 pub use ops::export::{AuditChain, AuditEntry, ModelRights, PackData, PackScope, PackSummaryData};

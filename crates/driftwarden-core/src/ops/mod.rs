@@ -3,6 +3,7 @@
 //! writes its audit event in the same transaction as its change.
 
 pub mod approvals;
+pub mod backup;
 pub mod calendar;
 pub mod exceptions;
 pub mod export;
