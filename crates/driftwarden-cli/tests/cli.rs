@@ -1,6 +1,7 @@
 //! Scenario tests of the real `driftwarden` binary against real registries on disk.
 
 mod common;
+mod crash;
 mod foundation;
 mod governance;
 mod nhi;

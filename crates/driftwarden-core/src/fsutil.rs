@@ -27,3 +27,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         CoreError::io(format!("writing {}", path.display()), e)
     })
 }
+
+/// A named point where tests can stop the process (`DRIFTWARDEN_FAULT=<name>`), to prove that a
+/// stop there leaves a consistent registry. Does nothing unless that variable names the point.
+pub fn fault_point(name: &str) {
+    if std::env::var("DRIFTWARDEN_FAULT").is_ok_and(|v| v == name) {
+        eprintln!("driftwarden: stopped at fault point {name}");
+        std::process::abort();
+    }
+}

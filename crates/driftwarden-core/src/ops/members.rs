@@ -279,7 +279,9 @@ impl Registry {
             slot.wrap_data_key(&new_key)?;
             slot.write(&pending_slot_path(&self.dir, m))?;
         }
+        crate::fsutil::fault_point("offboard:after-pending-slots");
         db::rekey(&self.conn, &new_key)?;
+        crate::fsutil::fault_point("offboard:after-rekey");
         self.data_key = new_key;
         self.write(|w| {
             w.execute(
@@ -295,10 +297,12 @@ impl Registry {
             )?;
             Ok(())
         })?;
+        crate::fsutil::fault_point("offboard:after-record");
         for m in &remaining {
             fs::rename(pending_slot_path(&self.dir, m), slot_path(&self.dir, m))
                 .map_err(|e| CoreError::io("installing a re-wrapped key slot", e))?;
         }
+        crate::fsutil::fault_point("offboard:after-rename");
         let old = slot_path(&self.dir, &email);
         if old.exists() {
             fs::remove_file(&old)
