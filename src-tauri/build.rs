@@ -1,0 +1,58 @@
+//! Build script of the desktop app: generates the Tauri context and the access-control manifest.
+//! Every command the front end may call is declared here; the main window's capability file
+//! (`src-tauri/capabilities/main.json`) grants exactly these.
+
+const COMMANDS: &[&str] = &[
+    "default_registry_dir",
+    "registry_create",
+    "registry_open",
+    "registry_lock",
+    "session",
+    "list_models",
+    "list_members",
+    "show_model",
+    "add_model",
+    "set_decision_rights",
+    "set_threshold",
+    "approval_gate",
+    "approve_model",
+    "ingest_file",
+    "choose_measurement_file",
+    "list_measurements",
+    "list_exceptions",
+    "show_exception",
+    "start_validation",
+    "validate_exception",
+    "flag_exception",
+    "decide_exception",
+    "cosign_exception",
+    "sweep",
+    "audit_log",
+    "audit_log_for",
+    "verify_log",
+    "add_member",
+    "offboard_member",
+    "policy",
+    "set_policy",
+    "list_nhis",
+    "add_nhi",
+    "link_nhi",
+    "rotate_nhi",
+    "revoke_nhi",
+    "inbox",
+    "registry_create_sample",
+    "change_passphrase",
+    "calendar",
+    "check_head",
+    "export_calendar",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to run the Tauri build script");
+}

@@ -1,0 +1,68 @@
+//! The Driftwarden desktop shell.
+//!
+//! This crate only wires things: it holds the unlocked registry for the window and exposes each core
+//! operation as a Tauri command (see `commands.rs`). Every rule lives in `driftwarden-core`.
+
+mod commands;
+mod state;
+
+pub use commands::{
+    AddMemberRequest, ChangePassphraseRequest, CreateRegistryRequest, CreateSampleRequest,
+    OpenRegistryRequest,
+};
+
+/// Starts the desktop app.
+pub fn run() {
+    tauri::Builder::default()
+        // Remembers the window's size and position between runs.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // The file dialog of the measurement import (used from Rust only; no JS permission).
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state::AppState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::default_registry_dir,
+            commands::registry_create,
+            commands::registry_open,
+            commands::registry_lock,
+            commands::session,
+            commands::list_models,
+            commands::list_members,
+            commands::show_model,
+            commands::add_model,
+            commands::set_decision_rights,
+            commands::set_threshold,
+            commands::approval_gate,
+            commands::approve_model,
+            commands::ingest_file,
+            commands::choose_measurement_file,
+            commands::list_measurements,
+            commands::list_exceptions,
+            commands::show_exception,
+            commands::start_validation,
+            commands::validate_exception,
+            commands::flag_exception,
+            commands::decide_exception,
+            commands::cosign_exception,
+            commands::sweep,
+            commands::audit_log,
+            commands::audit_log_for,
+            commands::verify_log,
+            commands::add_member,
+            commands::offboard_member,
+            commands::policy,
+            commands::set_policy,
+            commands::list_nhis,
+            commands::add_nhi,
+            commands::link_nhi,
+            commands::rotate_nhi,
+            commands::revoke_nhi,
+            commands::inbox,
+            commands::registry_create_sample,
+            commands::change_passphrase,
+            commands::calendar,
+            commands::check_head,
+            commands::export_calendar,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running the Driftwarden desktop app");
+}

@@ -1,0 +1,71 @@
+//! The window's session: at most one unlocked registry.
+
+use std::sync::{Mutex, MutexGuard};
+
+use driftwarden_core::{CoreError, ErrorBody, Registry, SessionInfo};
+
+/// Error code of a command that needs an unlocked registry while none is open.
+pub const LOCKED: &str = "locked";
+
+#[derive(Default)]
+pub struct AppState {
+    registry: Mutex<Option<Registry>>,
+}
+
+impl AppState {
+    fn slot(&self) -> MutexGuard<'_, Option<Registry>> {
+        // A panic while holding the lock leaves no half-written state here (the core writes
+        // transactionally), so a poisoned lock is still usable.
+        self.registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes `registry` the unlocked registry of this window (closing any previous one).
+    pub fn unlock(&self, registry: Registry) -> Result<SessionInfo, ErrorBody> {
+        let session = registry.session()?;
+        *self.slot() = Some(registry);
+        Ok(session)
+    }
+
+    /// Closes the unlocked registry, if any.
+    pub fn lock(&self) {
+        self.slot().take();
+    }
+
+    /// Runs `op` on the unlocked registry, or fails with the `locked` code.
+    pub fn with<T>(
+        &self,
+        op: impl FnOnce(&Registry) -> Result<T, CoreError>,
+    ) -> Result<T, ErrorBody> {
+        let slot = self.slot();
+        let registry = slot.as_ref().ok_or_else(locked)?;
+        Ok(op(registry)?)
+    }
+
+    /// Runs `op` on the unlocked registry with write access, or fails with the `locked` code.
+    pub fn with_mut<T>(
+        &self,
+        op: impl FnOnce(&mut Registry) -> Result<T, CoreError>,
+    ) -> Result<T, ErrorBody> {
+        let mut slot = self.slot();
+        let registry = slot.as_mut().ok_or_else(locked)?;
+        Ok(op(registry)?)
+    }
+
+    /// The current session, or `None` while locked.
+    pub fn session(&self) -> Result<Option<SessionInfo>, ErrorBody> {
+        match self.slot().as_ref() {
+            Some(registry) => Ok(Some(registry.session()?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn locked() -> ErrorBody {
+    ErrorBody {
+        code: LOCKED.to_string(),
+        message: "the registry is locked; unlock it first".to_string(),
+        field: None,
+    }
+}

@@ -1,0 +1,267 @@
+// Typed wrappers over the desktop shell's Tauri commands (src-tauri/commands.rs). Every type here
+// is generated from the Rust types by ts-rs (ui/src/lib/bindings, `cargo test` regenerates them).
+// A failed command rejects with an `ApiError` whose `body` is the core's `ErrorBody`; branch on
+// `body.code`, never on the message text.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { AddMember } from './bindings/AddMember';
+import type { AddMemberRequest } from './bindings/AddMemberRequest';
+import type { AddModel } from './bindings/AddModel';
+import type { AddNhi } from './bindings/AddNhi';
+import type { ApprovalView } from './bindings/ApprovalView';
+import type { ApproveModel } from './bindings/ApproveModel';
+import type { AuditEventView } from './bindings/AuditEventView';
+import type { CalendarItem } from './bindings/CalendarItem';
+import type { ChangePassphraseRequest } from './bindings/ChangePassphraseRequest';
+import type { CreateRegistryRequest } from './bindings/CreateRegistryRequest';
+import type { CreateSampleRequest } from './bindings/CreateSampleRequest';
+import type { DecideException } from './bindings/DecideException';
+import type { DecisionRights } from './bindings/DecisionRights';
+import type { ExceptionState } from './bindings/ExceptionState';
+import type { ExceptionView } from './bindings/ExceptionView';
+import type { GateItem } from './bindings/GateItem';
+import type { HeadCheck } from './bindings/HeadCheck';
+import type { Inbox } from './bindings/Inbox';
+import type { IngestOptions } from './bindings/IngestOptions';
+import type { IngestReport } from './bindings/IngestReport';
+import type { MeasurementView } from './bindings/MeasurementView';
+import type { ModelDetail } from './bindings/ModelDetail';
+import type { NhiLinkView } from './bindings/NhiLinkView';
+import type { NhiView } from './bindings/NhiView';
+import type { Policy } from './bindings/Policy';
+import type { Progress } from './bindings/Progress';
+import type { SetDecisionRights } from './bindings/SetDecisionRights';
+import type { SetThreshold } from './bindings/SetThreshold';
+import type { SweepReport } from './bindings/SweepReport';
+import type { ThresholdView } from './bindings/ThresholdView';
+import type { VerifyReport } from './bindings/VerifyReport';
+import type { MemberView } from './bindings/MemberView';
+import type { ModelView } from './bindings/ModelView';
+import type { OpenRegistryRequest } from './bindings/OpenRegistryRequest';
+import type { SessionInfo } from './bindings/SessionInfo';
+import { toApiError } from './errors';
+
+export { ApiError } from './errors';
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+/** The folder proposed for a new registry (`DRIFTWARDEN_REGISTRY`, else the platform data folder). */
+export function defaultRegistryDir(): Promise<string> {
+  return call<string>('default_registry_dir');
+}
+
+/** Creates a registry with its first member (an admin) and unlocks it. */
+export function registryCreate(request: CreateRegistryRequest): Promise<SessionInfo> {
+  return call<SessionInfo>('registry_create', { request });
+}
+
+/** Unlocks an existing registry as one of its members. */
+export function registryOpen(request: OpenRegistryRequest): Promise<SessionInfo> {
+  return call<SessionInfo>('registry_open', { request });
+}
+
+/** Creates the "try it with sample data" registry (every sample member gets `passphrase`). */
+export function registryCreateSample(dir: string, passphrase: string): Promise<SessionInfo> {
+  const request: CreateSampleRequest = { dir, passphrase };
+  return call<SessionInfo>('registry_create_sample', { request });
+}
+
+/** Closes the unlocked registry. */
+export async function registryLock(): Promise<void> {
+  await call<null>('registry_lock');
+}
+
+/** The unlocked registry's session, or `null` while locked. */
+export function session(): Promise<SessionInfo | null> {
+  return call<SessionInfo | null>('session');
+}
+
+export function listModels(): Promise<ModelView[]> {
+  return call<ModelView[]>('list_models');
+}
+
+export function listMembers(): Promise<MemberView[]> {
+  return call<MemberView[]>('list_members');
+}
+
+// ---- Models, decision rights, thresholds, approvals ---------------------------------------------
+// A model is named by `display_name` (NAME, or NAME@VERSION when several versions exist).
+
+export function showModel(model: string): Promise<ModelDetail> {
+  return call<ModelDetail>('show_model', { model });
+}
+
+export function addModel(input: AddModel): Promise<ModelView> {
+  return call<ModelView>('add_model', { input });
+}
+
+export function setDecisionRights(model: string, input: SetDecisionRights): Promise<DecisionRights> {
+  return call<DecisionRights>('set_decision_rights', { model, input });
+}
+
+export function setThreshold(model: string, input: SetThreshold): Promise<ThresholdView> {
+  return call<ThresholdView>('set_threshold', { model, input });
+}
+
+/** The release gate; `until` (YYYY-MM-DD) is checked when given. */
+export function approvalGate(model: string, until: string | null): Promise<GateItem[]> {
+  return call<GateItem[]>('approval_gate', { model, until });
+}
+
+export function approveModel(model: string, input: ApproveModel): Promise<ApprovalView> {
+  return call<ApprovalView>('approve_model', { model, input });
+}
+
+// ---- Measurements -------------------------------------------------------------------------------
+
+/** Imports a measurement file; `onProgress` hears how far the import has read. */
+export function ingestFile(
+  path: string,
+  options: IngestOptions,
+  onProgress: (progress: Progress) => void,
+): Promise<IngestReport> {
+  const progress = new Channel<Progress>();
+  progress.onmessage = onProgress;
+  return call<IngestReport>('ingest_file', { path, options, progress });
+}
+
+/** Opens the system file dialog; `null` when cancelled. */
+export function chooseMeasurementFile(): Promise<string | null> {
+  return call<string | null>('choose_measurement_file');
+}
+
+export function listMeasurements(model: string, metric: string | null = null): Promise<MeasurementView[]> {
+  return call<MeasurementView[]>('list_measurements', { model, metric });
+}
+
+// ---- Exceptions ---------------------------------------------------------------------------------
+
+export function listExceptions(
+  state: ExceptionState | null = null,
+  model: string | null = null,
+): Promise<ExceptionView[]> {
+  return call<ExceptionView[]>('list_exceptions', { filter: state, model });
+}
+
+export function showException(id: number): Promise<ExceptionView> {
+  return call<ExceptionView>('show_exception', { id });
+}
+
+export function startValidation(id: number): Promise<ExceptionView> {
+  return call<ExceptionView>('start_validation', { id });
+}
+
+export function validateException(id: number, confirm: boolean, reason: string): Promise<ExceptionView> {
+  return call<ExceptionView>('validate_exception', { id, confirm, reason });
+}
+
+export function flagException(id: number, impact: string, note: string): Promise<ExceptionView> {
+  return call<ExceptionView>('flag_exception', { id, impact, note });
+}
+
+export function decideException(id: number, input: DecideException): Promise<ExceptionView> {
+  return call<ExceptionView>('decide_exception', { id, input });
+}
+
+export function cosignException(id: number): Promise<ExceptionView> {
+  return call<ExceptionView>('cosign_exception', { id });
+}
+
+/** Runs the escalation sweep (deadlines, lapsed approvals). */
+export function sweep(): Promise<SweepReport> {
+  return call<SweepReport>('sweep');
+}
+
+// ---- Audit log ----------------------------------------------------------------------------------
+
+/** Audit events, oldest first (the newest `limit` when given). */
+export function auditLog(limit: number | null = null): Promise<AuditEventView[]> {
+  return call<AuditEventView[]>('audit_log', { limit });
+}
+
+/** Audit events of one record (entity: model, exception, threshold, nhi, member…). */
+export function auditLogFor(entity: string, id: number | string): Promise<AuditEventView[]> {
+  return call<AuditEventView[]>('audit_log_for', { entity, id: String(id) });
+}
+
+export function verifyLog(): Promise<VerifyReport> {
+  return call<VerifyReport>('verify_log');
+}
+
+// ---- Members and policy -------------------------------------------------------------------------
+
+/** Adds a member; `passphrase` is typed by the new member themselves. */
+export function addMember(member: AddMember, passphrase: string): Promise<MemberView> {
+  const request: AddMemberRequest = { member, passphrase };
+  return call<MemberView>('add_member', { request });
+}
+
+export function offboardMember(email: string, reason: string): Promise<MemberView> {
+  return call<MemberView>('offboard_member', { email, reason });
+}
+
+export function policy(): Promise<Policy> {
+  return call<Policy>('policy');
+}
+
+export function setPolicy(key: string, value: number): Promise<Policy> {
+  return call<Policy>('set_policy', { key, value });
+}
+
+// ---- NHIs ---------------------------------------------------------------------------------------
+
+export function listNhis(): Promise<NhiView[]> {
+  return call<NhiView[]>('list_nhis');
+}
+
+export function addNhi(input: AddNhi): Promise<NhiView> {
+  return call<NhiView>('add_nhi', { input });
+}
+
+export function linkNhi(nhi: string, model: string, usage: string): Promise<NhiLinkView> {
+  return call<NhiLinkView>('link_nhi', { nhi, model, usage });
+}
+
+export function rotateNhi(nhi: string, date: string): Promise<NhiView> {
+  return call<NhiView>('rotate_nhi', { nhi, date });
+}
+
+export function revokeNhi(nhi: string, reason: string): Promise<NhiView> {
+  return call<NhiView>('revoke_nhi', { nhi, reason });
+}
+
+// ---- Home and own passphrase ----------------------------------------------------------------------
+
+/** What needs the signed-in member, overdue first; counts by state; lapsed approvals. */
+export function inbox(): Promise<Inbox> {
+  return call<Inbox>('inbox');
+}
+
+/** Changes the signed-in member's own passphrase. */
+export async function changePassphrase(oldPassphrase: string, newPassphrase: string): Promise<void> {
+  const request: ChangePassphraseRequest = { old_passphrase: oldPassphrase, new_passphrase: newPassphrase };
+  await call<null>('change_passphrase', { request });
+}
+
+// ---- Review calendar, rollback detection ----------------------------------------------------------
+
+/** Dated items between `from` and `to` (YYYY-MM-DD) plus everything overdue; only mine when `mine`. */
+export function calendar(from: string, to: string, mine: boolean): Promise<CalendarItem[]> {
+  return call<CalendarItem[]>('calendar', { from, to, mine });
+}
+
+/** Verifies the chain against the head this member last verified on this computer. */
+export function checkHead(): Promise<HeadCheck> {
+  return call<HeadCheck>('check_head');
+}
+
+/** Saves the calendar as an .ics file where the person chooses; the path, or `null` if cancelled. */
+export function exportCalendar(from: string, to: string, mine: boolean): Promise<string | null> {
+  return call<string | null>('export_calendar', { from, to, mine });
+}
