@@ -165,3 +165,13 @@ startup: setup ui
 clean:
 	$(CARGO) clean
 	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/e2e/artifacts gen
+
+## Benchmarks (release builds; not part of make test). Each prints its figures.
+.PHONY: bench-ingest bench-nhi
+bench-ingest: setup
+	$(CARGO) build --release -p driftwarden-cli
+	python3 scripts/bench_ingest.py
+
+bench-nhi: setup
+	$(CARGO) build --release -p driftwarden-cli
+	python3 scripts/bench_nhi_import.py
