@@ -175,3 +175,9 @@ bench-ingest: setup
 bench-nhi: setup
 	$(CARGO) build --release -p driftwarden-cli
 	python3 scripts/bench_nhi_import.py
+
+## bench-drift: `driftwarden drift` vs Evidently's DataDriftPreset and numpy/scipy (1,000,000 rows x 20 columns)
+.PHONY: bench-drift
+bench-drift:
+	$(CARGO) build --release -p driftwarden-cli
+	DRIFTWARDEN_BIN=$(or $(CARGO_TARGET_DIR),target)/release/driftwarden python3 scripts/bench_drift.py

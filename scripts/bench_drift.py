@@ -13,8 +13,9 @@ files, each end to end (CSV in, scores out) as its own process:
                   (ks_2samp, wasserstein_distance, Sturges histograms, PSI, Jensen-Shannon,
                   chi-square), results out
 
-and prints each one's wall time and peak memory (max RSS of that process; driftwarden's is the
-median of three runs, the others take minutes and run once), the ratios, and
+and prints each one's wall time, CPU time and peak memory (max RSS of that process;
+driftwarden's is the median of three runs, the others take minutes and run once), the load
+average (other work on the machine slows a run of a few seconds most), the ratios, and
 whether the targets hold: >= 25x faster than Evidently, >= 5x faster than numpy/scipy, and at
 most a quarter of Evidently's peak memory. It also checks that the three agree (methods, scores,
 drift flags). Exits 1 if a target is missed.
@@ -227,8 +228,10 @@ def measure(name, cmd, out_path, repeat=1):
         if proc.returncode != 0:
             sys.exit(f"{name} failed (exit {proc.returncode})")
         peak = usage.ru_maxrss / 1024  # KiB on Linux
-        print(f"  {name}: {wall:.2f} s, peak {peak:.0f} MiB", flush=True)
-        runs.append((wall, peak))
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"  {name}: {wall:.2f} s, {cpu:.2f} s CPU, peak {peak:.0f} MiB "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+        runs.append((wall, peak, cpu))
     runs.sort()
     return runs[len(runs) // 2]
 
@@ -265,8 +268,8 @@ def main():
     binary = os.environ.get("DRIFTWARDEN_BIN", "target/release/driftwarden")
     if not os.path.exists(binary):
         sys.exit(f"{binary} not found: cargo build --release -p driftwarden-cli")
-    py, have_evidently = ensure_venv(os.environ.get("BENCH_VENV", "target/bench-venv"))
-    have_evidently = have_evidently and not a.no_evidently
+    py, installed = ensure_venv(os.environ.get("BENCH_VENV", "target/bench-venv"))
+    have_evidently = installed and not a.no_evidently
 
     work = a.keep or tempfile.mkdtemp(prefix="dw-bench-drift-")
     os.makedirs(work, exist_ok=True)
@@ -297,28 +300,29 @@ def main():
             with open(out) as f:
                 outs[name] = json.load(f)
 
-        dw_wall, dw_peak = results["driftwarden"]
+        dw_wall, dw_peak, _ = results["driftwarden"]
         print()
-        print(f"{a.rows:,} rows x 20 columns per file, {size:.0f} MB of CSV in total")
-        print(f"{'':28}{'wall s':>9}{'peak MiB':>10}{'time / ours':>13}{'memory / ours':>15}")
-        for name, (wall, peak) in results.items():
-            print(f"{name:28}{wall:9.2f}{peak:10.0f}{wall / dw_wall:12.1f}x{peak / dw_peak:14.1f}x")
+        print(f"{a.rows:,} rows x 20 columns per file, {size:.0f} MB of CSV in total; "
+              f"{os.cpu_count()} cores, load average now {os.getloadavg()[0]:.1f}")
+        print(f"{'':28}{'wall s':>9}{'CPU s':>8}{'peak MiB':>10}{'time / ours':>13}{'memory / ours':>15}")
+        for name, (wall, peak, cpu) in results.items():
+            print(f"{name:28}{wall:9.2f}{cpu:8.2f}{peak:10.0f}{wall / dw_wall:12.1f}x{peak / dw_peak:14.1f}x")
         print()
         for line in agreement(outs["driftwarden"], outs.get("Evidently DataDriftPreset"), outs["numpy/scipy"]):
             print(line)
         ok = True
         checks = []
         if have_evidently:
-            ev_wall, ev_peak = results["Evidently DataDriftPreset"]
+            ev_wall, ev_peak, _ = results["Evidently DataDriftPreset"]
             checks.append((f"{ev_wall / dw_wall:.1f}x faster than Evidently (target >= 25x)", ev_wall / dw_wall >= 25))
             checks.append((f"peak memory {dw_peak / ev_peak:.2f} of Evidently's (target <= 0.25)", dw_peak <= ev_peak / 4))
-        np_wall, _ = results["numpy/scipy"]
+        np_wall = results["numpy/scipy"][0]
         checks.append((f"{np_wall / dw_wall:.1f}x faster than numpy/scipy (target >= 5x)", np_wall / dw_wall >= 5))
         for text, passed in checks:
             print(f"{'PASS' if passed else 'FAIL'}  {text}")
             ok = ok and passed
         if not have_evidently:
-            print("(Evidently not measured: it could not be installed)")
+            print("(Evidently not measured: " + ("--no-evidently)" if installed else "it could not be installed)"))
         return 0 if ok else 1
     finally:
         if not a.keep:

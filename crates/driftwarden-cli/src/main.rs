@@ -1,6 +1,7 @@
 //! `driftwarden`: the command-line adapter over the core. Argument parsing and printing only;
 //! every rule lives in `driftwarden-core`.
 
+mod drift;
 mod output;
 mod secret;
 
@@ -125,6 +126,8 @@ enum Command {
     /// The registry policy: approval lifetimes, deadlines, re-breach window
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Drift between a reference and a current CSV, per column (Evidently's methods and thresholds)
+    Drift(drift::DriftArgs),
     /// Write an encrypted backup of the registry to one file (admin or compliance)
     Backup {
         #[arg(long)]
@@ -684,6 +687,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 }
             }
         }
+        Command::Drift(args) => drift::run(args, &|| cli.open())?,
         Command::Backup { out } => {
             let mut reg = cli.open()?;
             let r = reg.backup(out)?;

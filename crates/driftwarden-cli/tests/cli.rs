@@ -2,6 +2,7 @@
 
 mod common;
 mod crash;
+mod drift;
 mod foundation;
 mod governance;
 mod nhi;
