@@ -3,6 +3,7 @@
 
 mod drift;
 mod output;
+mod pack;
 mod secret;
 
 use std::path::PathBuf;
@@ -128,6 +129,10 @@ enum Command {
     Policy(PolicyCmd),
     /// Drift between a reference and a current CSV, per column (Evidently's methods and thresholds)
     Drift(drift::DriftArgs),
+    /// Write a signed, self-verifying audit pack (compliance or admin)
+    Pack(pack::PackArgs),
+    /// Verify an audit pack: manifest signature, every file, the log chain, every sign-off
+    Verify(pack::VerifyArgs),
     /// Write an encrypted backup of the registry to one file (admin or compliance)
     Backup {
         #[arg(long)]
@@ -687,6 +692,8 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 }
             }
         }
+        Command::Pack(args) => pack::run_pack(args, &|| cli.open())?,
+        Command::Verify(args) => pack::run_verify(args)?,
         Command::Drift(args) => drift::run(args, &|| cli.open())?,
         Command::Backup { out } => {
             let mut reg = cli.open()?;

@@ -6,3 +6,4 @@ mod drift;
 mod foundation;
 mod governance;
 mod nhi;
+mod pack;

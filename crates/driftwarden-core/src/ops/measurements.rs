@@ -647,7 +647,7 @@ impl Registry {
                 let opt = |c: Option<usize>| c.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty());
                 emit(w, ev, model_id, metric, value, &at, opt(c_segment), opt(c_source))?;
                 rows += 1;
-                if rows % 50_000 == 0 {
+                if rows.is_multiple_of(50_000) {
                     progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
                 }
             }
