@@ -165,6 +165,25 @@ fn the_csv_tables_parse_with_the_right_row_counts() {
             serde_json::from_slice(&std::fs::read(dir.join(format!("data/{table}.json"))).unwrap())
                 .unwrap();
         assert_eq!(json.as_array().unwrap().len(), rows, "{table}.json");
+        // And the reader an auditor would use: Python's csv module.
+        let py = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import csv, sys; rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8'))); print(len(rows))",
+            ])
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            py.status.success(),
+            "{table}.csv: {}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&py.stdout).trim(),
+            rows.to_string(),
+            "{table}.csv in Python"
+        );
     }
     // Values survive quoting: every model's intended use (which contains commas in general) is
     // read back exactly.
