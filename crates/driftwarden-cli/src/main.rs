@@ -1216,20 +1216,18 @@ fn nhi(cli: &Cli, cmd: &NhiCmd) -> Result<(), CoreError> {
             let n = reg.import_nhis(file)?;
             println!("Imported {n} NHIs from {}", file.display());
         }
-        NhiCmd::Export { out } => {
-            let n = match out {
-                Some(path) => {
-                    let mut f = std::fs::File::create(path).map_err(|e| {
-                        CoreError::invalid("out", format!("cannot create {}: {e}", path.display()))
-                    })?;
-                    let n = reg.export_nhis(&mut f)?;
-                    eprintln!("Exported {n} NHIs to {}", path.display());
-                    n
-                }
-                None => reg.export_nhis(&mut std::io::stdout().lock())?,
-            };
-            let _ = n;
-        }
+        NhiCmd::Export { out } => match out {
+            Some(path) => {
+                let mut f = std::fs::File::create(path).map_err(|e| {
+                    CoreError::invalid("out", format!("cannot create {}: {e}", path.display()))
+                })?;
+                let n = reg.export_nhis(&mut f)?;
+                eprintln!("Exported {n} NHIs to {}", path.display());
+            }
+            None => {
+                reg.export_nhis(&mut std::io::stdout().lock())?;
+            }
+        },
         NhiCmd::Posture(j) => {
             let p = reg.nhi_posture()?;
             if j.json {

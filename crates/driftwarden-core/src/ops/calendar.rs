@@ -92,7 +92,7 @@ impl Registry {
         // Approval expiries (and lapsed approvals not yet renewed): the business approver acts.
         let mut st = self.conn.prepare(
             "SELECT m.id, m.name, m.version, (SELECT count(*) FROM models m2 WHERE m2.name = m.name), a.expires_on,
-                    a.status, (SELECT email FROM members WHERE id = d.approver_id)
+                    (SELECT email FROM members WHERE id = d.approver_id)
              FROM approvals a JOIN models m ON m.id = a.model_id LEFT JOIN decision_rights d ON d.model_id = m.id
              WHERE a.status IN ('active', 'lapsed') AND m.status != 'retired'",
         )?;
@@ -101,12 +101,11 @@ impl Registry {
                 r.get::<_, i64>(0)?,
                 display(r.get(1)?, r.get(2)?, r.get(3)?),
                 r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })?;
         for row in rows {
-            let (id, model, expires, _status, approver) = row?;
+            let (id, model, expires, approver) = row?;
             push(
                 format!("approval-expiry-model-{id}@{rid}"),
                 "approval-expiry",

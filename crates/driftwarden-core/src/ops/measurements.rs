@@ -483,12 +483,19 @@ fn canonical_time_ok(t: &str) -> Option<bool> {
 
 /// Parses an RFC 3339 time into the stored form (UTC, whole seconds). Times already in that
 /// form are only checked, not rebuilt.
+/// `file` and `line` say where the time was read; line 0 means "not from a line of a file" and an
+/// empty `file` means "given directly".
 fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<Cow<'a, str>> {
     let t = s.trim();
     let bad = || {
+        let place = match (file.is_empty(), line) {
+            (true, _) => String::new(),
+            (false, 0) => format!("{file}: "),
+            (false, _) => format!("{file} line {line}: "),
+        };
         CoreError::invalid(
             "observed_at",
-            format!("{file} line {line}: {t:?} is not an RFC 3339 time"),
+            format!("{place}{t:?} is not an RFC 3339 time"),
         )
     };
     if let Some(ok) = canonical_time_ok(t) {
@@ -746,7 +753,7 @@ impl Registry {
     ) -> Result<IngestReport> {
         let source = crate::domain::check_text("source", source, true, 500)?;
         let at = match observed_at {
-            Some(t) => parse_observed("observed_at", 0, t)?.into_owned(),
+            Some(t) => parse_observed("", 0, t)?.into_owned(),
             None => format_time(self.clock.now()),
         };
         for (i, r) in rows.iter().enumerate() {
