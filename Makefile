@@ -41,6 +41,9 @@ help:
 	@echo 'make startup  print the release build launch-to-unlock time and idle memory'
 	@echo 'make bindings  regenerate the TypeScript bindings (ui/src/lib/bindings) from the Rust types'
 	@echo 'make screenshots  refresh docs/screenshots/*.png from the built app under Xvfb'
+	@echo 'make fuzz   run every fuzz target for FUZZ_SECONDS (default 600) each'
+	@echo 'make deny   cargo deny: licenses, bans, sources (offline)'
+	@echo 'make bench  the scale benchmark suite (BENCH_SCALE=1 for the full 10,000-model registry)'
 
 ## setup: idempotent; installs only what is missing.
 setup: setup-apt setup-npm setup-tools
@@ -84,6 +87,17 @@ setup-tools:
 		$(CARGO) install tauri-driver --locked --version '^2'; \
 	fi
 
+## setup-test-tools: what only `make test` needs (cargo-deny; scripts/fuzz.sh installs cargo-fuzz).
+.PHONY: setup-test-tools
+setup-test-tools:
+	@$(call banner,setup: test tools)
+	@if command -v cargo-deny >/dev/null; then \
+		echo "cargo-deny: $$(command -v cargo-deny)"; \
+	else \
+		echo "installing cargo-deny"; \
+		$(CARGO) install cargo-deny --locked; \
+	fi
+
 ## ui: the front end, needed before any compile of the app crate (generate_context! reads ui/dist).
 ui: setup-npm
 	@$(call banner,ui: npm run build)
@@ -104,15 +118,20 @@ run: build
 	$(APP)
 
 ## test: everything CI checks, in order.
-test: setup ui
+test: setup setup-test-tools ui
 	@$(call banner,test: cargo fmt --check)
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
+	@$(call banner,test: cargo deny (licenses, bans, sources))
+	@$(MAKE) deny
 	@$(call banner,test: cargo clippy -D warnings)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@$(call banner,test: cargo build)
 	$(CARGO) build --workspace
 	@$(call banner,test: cargo test)
 	$(CARGO) test --workspace
+	@$(call banner,test: fuzz smoke run (20 s per parser))
+	scripts/fuzz.sh 20
 	@$(call banner,test: TypeScript bindings are up to date)
 	@if ! git diff --exit-code --stat -- ui/src/lib/bindings; then \
 		echo 'ui/src/lib/bindings is stale: run `cargo test` and commit the result'; exit 1; \
@@ -181,3 +200,24 @@ bench-nhi: setup
 bench-drift:
 	$(CARGO) build --release -p driftwarden-cli
 	DRIFTWARDEN_BIN=$(or $(CARGO_TARGET_DIR),target)/release/driftwarden python3 scripts/bench_drift.py
+
+## fuzz: every fuzz target for FUZZ_SECONDS each (default 600); prints executions and crashes per target.
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+## deny: licenses, bans and sources of the dependency tree, offline. The advisory check needs the
+## RustSec database from github.com, which this project's machines cannot reach: `make deny-advisories`.
+.PHONY: deny deny-advisories
+deny:
+	cargo deny --offline check --hide-inclusion-graph licenses bans sources
+deny-advisories:
+	cargo deny check advisories
+
+## bench: the scale benchmark (release): seeds once (cached in target/bench-scale/) a registry of
+## 10,000 models, 100,000 NHIs, 5,000,000 measurements and 1,000,000 audit events, then prints
+## unlock, the interactive queries (p50/p95), sweep, verification, ingest, audit packs and peak
+## memory, on SQLCipher and on an unencrypted copy. BENCH_SCALE=0.1 for a quick run.
+.PHONY: bench
+bench:
+	python3 scripts/bench_scale.py

@@ -4,7 +4,7 @@
 //! apply). Parsing and printing only: the metrics live in the engine, the rules in the core.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde::ser::{SerializeMap, Serializer};
@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use driftwarden_core::{CoreError, IngestReport, NewMeasurement, Registry};
 use driftwarden_drift::{
-    drift_files_with_progress, ColumnDrift, DriftError, DriftOptions, DriftReport, Method,
+    drift_files_with_progress, record_source, ColumnDrift, DriftError, DriftOptions, DriftReport,
+    Method,
 };
 
 use crate::output::Table;
@@ -111,11 +112,7 @@ pub fn run(
         (Some(model), true) => {
             let mut reg = open()?;
             let (rows, skipped) = measurements(&report);
-            let source = format!(
-                "drift:{}→{}",
-                file_name(&args.reference),
-                file_name(&args.current)
-            );
+            let source = record_source(&args.reference, &args.current);
             let r = reg.record_measurements(model, args.observed_at.as_deref(), &source, &rows)?;
             Some((model.clone(), r, skipped))
         }
@@ -150,36 +147,20 @@ fn drift_error(e: DriftError) -> CoreError {
     CoreError::invalid(e.field(), e.to_string())
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
-}
-
-/// `<method>:<column>` = the selected method's score of each column, and
-/// `share_drifted_columns`. A column without a finite score (chi-square on a single category) is
-/// left out and named.
+/// The scores to record (the drift engine decides which: `DriftReport::scores_to_record`), as
+/// the core's measurement input.
 fn measurements(report: &DriftReport) -> (Vec<NewMeasurement>, Vec<String>) {
-    let mut rows = Vec::with_capacity(report.columns.len() + 1);
-    let mut skipped = Vec::new();
-    for c in &report.columns {
-        let metric = format!("{}:{}", c.method.name(), c.name);
-        if c.score.is_finite() {
-            rows.push(NewMeasurement {
-                metric,
-                value: c.score,
-                segment: None,
-            });
-        } else {
-            skipped.push(metric);
-        }
-    }
-    rows.push(NewMeasurement {
-        metric: "share_drifted_columns".into(),
-        value: report.share_drifted,
-        segment: None,
-    });
-    (rows, skipped)
+    let scores = report.scores_to_record();
+    let rows = scores
+        .rows
+        .into_iter()
+        .map(|(metric, value)| NewMeasurement {
+            metric,
+            value,
+            segment: None,
+        })
+        .collect();
+    (rows, scores.skipped)
 }
 
 fn fmt_num(x: f64) -> String {

@@ -1,6 +1,7 @@
 //! `driftwarden`: the command-line adapter over the core. Argument parsing and printing only;
 //! every rule lives in `driftwarden-core`.
 
+mod dev;
 mod drift;
 mod output;
 mod pack;
@@ -144,6 +145,9 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Developer tools: `dev seed` builds a synthetic registry at any scale
+    #[command(subcommand)]
+    Dev(dev::DevCmd),
     /// The review calendar: every date someone must act on (agenda, JSON, or iCalendar)
     Calendar {
         /// YYYY-MM-DD (default: today)
@@ -558,6 +562,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Model(cmd) => model(&cli, cmd)?,
         Command::Threshold(cmd) => threshold(&cli, cmd)?,
         Command::Nhi(cmd) => nhi(&cli, cmd)?,
+        Command::Dev(cmd) => dev::run(&cli, cmd)?,
         Command::Log(cmd) => log(&cli, cmd)?,
         Command::Approve {
             model,

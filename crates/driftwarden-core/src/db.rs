@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v1.sql"),
     include_str!("migrations/v2.sql"),
     include_str!("migrations/v3.sql"),
+    include_str!("migrations/v4.sql"),
 ];
 
 /// The newest schema this build reads and writes.
@@ -20,11 +21,27 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 pub const DB_FILE: &str = "registry.db";
 
+/// The page cache of a connection (64 MiB); bulk imports raise it for their transaction.
+pub(crate) const CACHE_SIZE_PRAGMA: &str = "PRAGMA cache_size = -65536;";
+
 /// Opens (or, with `create`, creates) the encrypted database and brings its schema up to date.
 pub fn open(path: &Path, key: &DataKey, create: bool) -> Result<Connection> {
+    open_with(path, Some(key), create)
+}
+
+/// `open`; without a key only for the benchmark's unencrypted floor (feature `bench-plaintext`).
+pub(crate) fn open_with(path: &Path, key: Option<&DataKey>, create: bool) -> Result<Connection> {
     if !create && !path.exists() {
         return Err(CoreError::NotARegistry(format!(
             "{} does not exist",
+            path.display()
+        )));
+    }
+    // SQLite treats an empty file as a new database: a registry truncated to nothing would be
+    // "migrated" into a fresh, empty one. Refuse it instead.
+    if !create && std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(CoreError::Tampered(format!(
+            "{} is empty (truncated or replaced); restore it from a backup",
             path.display()
         )));
     }
@@ -35,10 +52,11 @@ pub fn open(path: &Path, key: &DataKey, create: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs "hmac check failed" to stderr on a wrong key; we report it ourselves.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let literal = key.sqlcipher_literal();
-    let stmt = zeroize::Zeroizing::new(format!("PRAGMA key = {};", literal.as_str()));
-    conn.execute_batch(&stmt)?;
-    drop(stmt);
+    if let Some(key) = key {
+        let literal = key.sqlcipher_literal();
+        let stmt = zeroize::Zeroizing::new(format!("PRAGMA key = {};", literal.as_str()));
+        conn.execute_batch(&stmt)?;
+    }
     // `PRAGMA key` always succeeds; the first read tells whether the key is right.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
         .map_err(|e| match e.sqlite_error_code() {
@@ -51,9 +69,9 @@ pub fn open(path: &Path, key: &DataKey, create: bool) -> Result<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -65536;",
+         PRAGMA temp_store = MEMORY;",
     )?;
+    conn.execute_batch(CACHE_SIZE_PRAGMA)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&conn)?;
     Ok(conn)

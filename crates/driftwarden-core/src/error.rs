@@ -89,6 +89,12 @@ impl From<rusqlite::Error> for CoreError {
                 CoreError::Io("disk full while writing the registry".into())
             }
             Some(ErrorCode::ReadOnly) => CoreError::Io("the registry folder is read-only".into()),
+            Some(ErrorCode::SystemIoFailure) => CoreError::Io(format!(
+                "reading or writing the registry database failed ({err}): the disk may be full, read-only or failing"
+            )),
+            Some(ErrorCode::CannotOpen) => CoreError::Io(format!(
+                "the registry database cannot be opened for writing ({err}): the registry folder may be read-only or not accessible"
+            )),
             _ => CoreError::Storage(err.to_string()),
         }
     }
@@ -104,12 +110,25 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
+/// The longest message that crosses the boundary: messages quote input (a path, a name), and a
+/// caller that sent megabytes must not get megabytes back.
+pub const MAX_MESSAGE_BYTES: usize = 2000;
+
 impl From<CoreError> for ErrorBody {
     fn from(err: CoreError) -> Self {
+        let mut message = err.to_string();
+        if message.len() > MAX_MESSAGE_BYTES {
+            let mut cut = MAX_MESSAGE_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str("… (shortened)");
+        }
         ErrorBody {
             code: err.code().to_string(),
             field: err.field().map(str::to_string),
-            message: err.to_string(),
+            message,
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(tmp_name);
     let res = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        write_all_or_fault(path, &mut f, bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         fs::File::open(dir)?.sync_all()?;
@@ -35,4 +35,23 @@ pub fn fault_point(name: &str) {
         eprintln!("driftwarden: stopped at fault point {name}");
         std::process::abort();
     }
+}
+
+/// Writes `bytes` to `f`, the file being written for `path`. Tests can make this fail half-way, as
+/// a full disk does: with `DRIFTWARDEN_FAULT=short-write:<ending>`, writing any file whose path
+/// ends with `<ending>` writes half of its bytes and then fails.
+pub fn write_all_or_fault(path: &Path, f: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    if let Ok(fault) = std::env::var("DRIFTWARDEN_FAULT") {
+        if let Some(ending) = fault.strip_prefix("short-write:") {
+            if !ending.is_empty() && path.to_string_lossy().ends_with(ending) {
+                f.write_all(&bytes[..bytes.len() / 2])?;
+                f.flush()?;
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "no space left on device (short write injected by DRIFTWARDEN_FAULT)",
+                ));
+            }
+        }
+    }
+    f.write_all(bytes)
 }

@@ -39,6 +39,11 @@ pub const SLOT_VERSION: u32 = 1;
 pub const KDF_MIN_M_COST_KIB: u32 = 64 * 1024;
 pub const KDF_DEFAULT_T_COST: u32 = 3;
 pub const KDF_DEFAULT_P_COST: u32 = 1;
+/// Ceilings on the parameters a slot may name: a tampered slot asking for terabytes of memory or
+/// billions of passes would otherwise abort the app on allocation or hang it on open.
+pub const KDF_MAX_M_COST_KIB: u32 = 1024 * 1024;
+pub const KDF_MAX_T_COST: u32 = 64;
+pub const KDF_MAX_P_COST: u32 = 16;
 pub const MIN_PASSPHRASE_CHARS: usize = 10;
 
 /// The registry's 256-bit data key. Zeroed when dropped.
@@ -127,9 +132,12 @@ impl KdfParams {
         Self::new_random()
     }
 
-    /// Derives the key-encryption key. Refuses parameters weaker than the design allows, so a
-    /// tampered slot cannot downgrade the KDF.
-    pub fn derive(&self, passphrase: &str) -> Result<Zeroizing<[u8; 32]>> {
+    /// Checks the parameters as [`KdfParams::derive`] does, without deriving anything.
+    pub fn check(&self) -> Result<()> {
+        self.checked().map(|_| ())
+    }
+
+    fn checked(&self) -> Result<(Params, Vec<u8>)> {
         if self.alg != "argon2id" || self.version != 0x13 {
             return Err(CoreError::Tampered("key slot names an unknown KDF".into()));
         }
@@ -138,9 +146,24 @@ impl KdfParams {
                 "key slot KDF parameters are below the minimum".into(),
             ));
         }
+        if self.m_cost_kib > KDF_MAX_M_COST_KIB
+            || self.t_cost > KDF_MAX_T_COST
+            || self.p_cost > KDF_MAX_P_COST
+        {
+            return Err(CoreError::Tampered(
+                "key slot KDF parameters are above the maximum".into(),
+            ));
+        }
         let salt = b64_decode(&self.salt, "kdf salt")?;
         let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
             .map_err(|e| CoreError::Tampered(format!("key slot KDF parameters: {e}")))?;
+        Ok((params, salt))
+    }
+
+    /// Derives the key-encryption key. Refuses parameters weaker than the design allows, so a
+    /// tampered slot cannot downgrade the KDF.
+    pub fn derive(&self, passphrase: &str) -> Result<Zeroizing<[u8; 32]>> {
+        let (params, salt) = self.checked()?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         argon
@@ -420,9 +443,13 @@ impl SlotFile {
             std::io::ErrorKind::NotFound => CoreError::NotFound("no key slot at this path".into()),
             _ => CoreError::io(format!("reading key slot {}", path.display()), e),
         })?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            CoreError::Tampered(format!("key slot {} is not valid: {e}", path.display()))
-        })
+        Self::parse(&bytes, &path.display().to_string())
+    }
+
+    /// Parses the bytes of a slot file; `name` says where they came from in the error.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<SlotFile> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| CoreError::Tampered(format!("key slot {name} is not valid: {e}")))
     }
 
     /// Writes the slot new-then-rename (see `fsutil::write_atomic`).
@@ -469,6 +496,33 @@ mod tests {
             weak.unlock("correct horse battery"),
             Err(CoreError::Tampered(_))
         ));
+    }
+
+    #[test]
+    fn absurd_kdf_parameters_are_refused_before_deriving() {
+        // Found while writing the key-slot fuzz target: without a ceiling, these made unlock
+        // allocate terabytes (the process aborts) or run for days.
+        let dk = DataKey::generate();
+        let keys = MemberKeys::generate();
+        let slot =
+            SlotFile::create("reg", "a@example.com", "correct horse battery", &keys, &dk).unwrap();
+        assert!(slot.kdf.check().is_ok());
+        for (m, t, p) in [
+            (u32::MAX, KDF_DEFAULT_T_COST, KDF_DEFAULT_P_COST),
+            (KDF_MIN_M_COST_KIB, u32::MAX, KDF_DEFAULT_P_COST),
+            (KDF_MIN_M_COST_KIB, KDF_DEFAULT_T_COST, 0xFF_FFFF),
+        ] {
+            let mut bad = slot.clone();
+            bad.kdf.m_cost_kib = m;
+            bad.kdf.t_cost = t;
+            bad.kdf.p_cost = p;
+            let started = std::time::Instant::now();
+            assert!(matches!(
+                bad.unlock("correct horse battery"),
+                Err(CoreError::Tampered(_))
+            ));
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        }
     }
 
     #[test]

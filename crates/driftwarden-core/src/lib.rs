@@ -7,7 +7,7 @@ pub mod clock;
 mod db;
 pub mod domain;
 pub mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod keys;
 pub mod ops;
 pub mod policy;
@@ -43,6 +43,11 @@ pub use ops::nhis::{
     Acceptance, AddNhi, DependentFinding, Finding, FindingCount, ModelPosture, NhiDetail,
     NhiLinkView, NhiView, Posture, TrendPoint, UpdateNhi, FINDING_CODES, NHI_CSV_HEADER,
 };
+pub use ops::pages::{
+    downsample_min_max, ChartPoint, DriftSeries, ExceptionPage, ModelPage, ModelQuery,
+    CHART_POINTS, MAX_PAGE,
+};
+pub use ops::seed::{seed_registry, SeedReport, SeedSpec, SEED_MEMBERS};
 pub use ops::sweep::{SweepItem, SweepReport};
 pub use ops::thresholds::{SetThreshold, ThresholdView};
 pub use policy::{Policy, TierValues};

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use rand::rngs::OsRng;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OptionalExtension, Savepoint, Transaction, TransactionBehavior,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
@@ -90,18 +92,44 @@ impl Actor {
     }
 }
 
+/// The database scope of one operation: its own `BEGIN IMMEDIATE` transaction, or a savepoint
+/// inside the transaction of a `Registry::batch`.
+pub(crate) enum TxScope<'a> {
+    Top(Transaction<'a>),
+    Nested(Savepoint<'a>),
+}
+
+impl TxScope<'_> {
+    pub fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            TxScope::Top(t) => t.commit(),
+            TxScope::Nested(s) => s.commit(),
+        }
+    }
+}
+
+impl std::ops::Deref for TxScope<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            TxScope::Top(t) => t,
+            TxScope::Nested(s) => s,
+        }
+    }
+}
+
 /// One write transaction, as the signed-in member, at one instant.
 pub(crate) struct Tx<'a> {
-    pub tx: Transaction<'a>,
+    pub tx: TxScope<'a>,
     pub actor: &'a Actor,
     pub keys: &'a MemberKeys,
     pub registry_id: &'a str,
     pub now: String,
 }
 
-impl<'a> std::ops::Deref for Tx<'a> {
-    type Target = Transaction<'a>;
-    fn deref(&self) -> &Self::Target {
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
         &self.tx
     }
 }
@@ -137,6 +165,8 @@ pub struct Registry {
     pub(crate) actor: Actor,
     pub(crate) keys: MemberKeys,
     pub(crate) data_key: DataKey,
+    /// Inside `Registry::batch`: each operation runs in a savepoint of the batch's transaction.
+    pub(crate) batching: bool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -274,7 +304,7 @@ impl Registry {
                 roles: roles.clone(),
             };
             let w = Tx {
-                tx,
+                tx: TxScope::Top(tx),
                 actor: &actor,
                 keys: &keys,
                 registry_id: &registry_id,
@@ -311,6 +341,7 @@ impl Registry {
             actor,
             keys,
             data_key,
+            batching: false,
         })
     }
 
@@ -340,6 +371,16 @@ impl Registry {
         passphrase: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Registry> {
+        Self::open_impl(dir, email, passphrase, clock, true)
+    }
+
+    fn open_impl(
+        dir: &Path,
+        email: &str,
+        passphrase: &str,
+        clock: Arc<dyn Clock>,
+        encrypted: bool,
+    ) -> Result<Registry> {
         let header = read_header(dir)?;
         let email = check_email("email", email)?;
         let slot_file = slot_path(dir, &email);
@@ -358,7 +399,12 @@ impl Registry {
             ));
         }
         let (keys, data_key) = slot.unlock(passphrase)?;
-        let (conn, keys, data_key) = match db::open(&db_path(dir), &data_key, false) {
+        let opened = if encrypted {
+            db::open(&db_path(dir), &data_key, false)
+        } else {
+            db::open_with(&db_path(dir), None, false)
+        };
+        let (conn, keys, data_key) = match opened {
             Ok(conn) => (conn, keys, data_key),
             Err(CoreError::Tampered(msg)) => {
                 // A data-key rotation may have stopped between re-encrypting the database and
@@ -419,6 +465,7 @@ impl Registry {
             actor,
             keys,
             data_key,
+            batching: false,
         })
     }
 
@@ -426,9 +473,14 @@ impl Registry {
     /// event(s) of its change through `Tx::record`, and both commit together or not at all.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let now = format_time(self.clock.now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = if self.batching {
+            TxScope::Nested(self.conn.savepoint()?)
+        } else {
+            TxScope::Top(
+                self.conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?,
+            )
+        };
         let w = Tx {
             tx,
             actor: &self.actor,
@@ -439,6 +491,102 @@ impl Registry {
         let out = f(&w)?;
         w.tx.commit()?;
         Ok(out)
+    }
+
+    /// Runs many operations in one `BEGIN IMMEDIATE` transaction (bulk loads: `dev seed`,
+    /// benchmarks). Every operation inside still checks its rules and records its audit event in
+    /// that transaction, in its own savepoint: an operation that fails leaves nothing behind and
+    /// the batch may go on. If `f` returns an error, the whole batch rolls back. Operations that
+    /// write files next to the database (adding, offboarding a member, changing a passphrase)
+    /// are refused inside a batch. A nested `batch` joins the outer one.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
+        if self.batching {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.batching = true;
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        self.batching = false;
+        match out {
+            Ok(Ok(v)) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            Ok(Err(e)) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+            Err(panic) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    /// Benchmarks only (feature `bench-plaintext`): writes an UNENCRYPTED copy of the registry
+    /// (database via `sqlcipher_export`, header and key slots) into the new folder `dest`, the
+    /// floor the scale benchmark compares SQLCipher with. Admin only.
+    #[cfg(feature = "bench-plaintext")]
+    pub fn export_unencrypted_copy(&self, dest: &Path) -> Result<()> {
+        self.actor
+            .require_any(&[Role::Admin], "writing an unencrypted copy")?;
+        if dest.exists() {
+            return Err(CoreError::AlreadyExists(format!("{}", dest.display())));
+        }
+        fs::create_dir_all(dest.join("slots"))
+            .map_err(|e| CoreError::io("creating the copy", e))?;
+        fs::copy(self.dir.join(HEADER_FILE), dest.join(HEADER_FILE))
+            .map_err(|e| CoreError::io("copying the header", e))?;
+        let slots = fs::read_dir(self.dir.join("slots"))
+            .map_err(|e| CoreError::io("reading the slots", e))?;
+        for entry in slots {
+            let entry = entry.map_err(|e| CoreError::io("reading the slots", e))?;
+            fs::copy(entry.path(), dest.join("slots").join(entry.file_name()))
+                .map_err(|e| CoreError::io("copying a slot", e))?;
+        }
+        let target = db_path(dest);
+        // The connection was opened without SQLITE_OPEN_CREATE, and ATTACH inherits that: an
+        // empty file is an empty database.
+        fs::File::create(&target).map_err(|e| CoreError::io("creating the copy", e))?;
+        self.conn.execute(
+            "ATTACH DATABASE ?1 AS plain KEY ''",
+            [target.display().to_string()],
+        )?;
+        let version: u32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        self.conn
+            .query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))?;
+        self.conn.execute_batch(&format!(
+            "PRAGMA plain.user_version = {version}; DETACH DATABASE plain;"
+        ))?;
+        Ok(())
+    }
+
+    /// Benchmarks only (feature `bench-plaintext`): `open_unswept` of a copy written by
+    /// `export_unencrypted_copy` (the key slot still unlocks; the database takes no key).
+    #[cfg(feature = "bench-plaintext")]
+    pub fn open_unencrypted_copy(
+        dir: &Path,
+        email: &str,
+        passphrase: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Registry> {
+        Self::open_impl(dir, email, passphrase, clock, false)
+    }
+
+    /// Refuses an operation that writes files beside the database inside a batch (a rolled-back
+    /// batch could not take the files back).
+    pub(crate) fn refuse_in_batch(&self, what: &str) -> Result<()> {
+        if self.batching {
+            return Err(CoreError::Conflict(format!(
+                "{what} cannot run inside a batch of operations"
+            )));
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -484,5 +632,18 @@ impl Registry {
     /// Recomputes the hash chain.
     pub fn verify_log(&self) -> Result<audit::VerifyReport> {
         audit::verify(&self.conn)
+    }
+
+    /// Benchmarks only: the reference verification (every event parsed and canonicalised).
+    #[cfg(feature = "bench-plaintext")]
+    pub fn verify_log_reference(&self) -> Result<audit::VerifyReport> {
+        audit::verify_reference(&self.conn)
+    }
+
+    /// Verifies the chain from a head verified earlier (its `seq` and `hash`, e.g. as remembered
+    /// by `check_head`): event `seq` must still carry `hash`, and every later event is
+    /// recomputed. Cheap on open; `verify_log` remains the check of the whole history.
+    pub fn verify_log_from(&self, seq: i64, hash: &str) -> Result<audit::VerifyReport> {
+        audit::verify_from(&self.conn, seq, hash)
     }
 }

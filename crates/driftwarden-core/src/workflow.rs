@@ -7,7 +7,8 @@
 //!    ├─dismiss (reason) ─▶ dismissed ◀─────────────┤ (from opened, validating, escalated, recovered)
 //!    ├─escalate (deadline / impact) ─▶ escalated ──decide (once confirmed)──▶ decided
 //!    └─recover (back under threshold) ─▶ recovered ──decide──▶ decided
-//!                                          └─breach again─▶ (the state it left)
+//!                                          └─breach again─▶ (the state it left; confirmed
+//!                                                             if validated meanwhile)
 //! ```
 
 use crate::domain::{ExceptionState as S, Validation as V};
@@ -69,7 +70,13 @@ pub fn next(state: S, validation: V, resume: Option<S>, action: Action) -> Resul
             Ok(S::Recovered)
         }
         (Action::Recover, _) => refuse("it is not in breach"),
-        (Action::BreachAgain, S::Recovered) => Ok(resume.unwrap_or(S::Confirmed)),
+        // Back to the state it left; a signal the validator confirmed while it was recovered
+        // resumes as confirmed (else it would be "opened" with nothing left to validate, and
+        // nobody could decide it until a deadline escalated it).
+        (Action::BreachAgain, S::Recovered) => Ok(match resume {
+            Some(S::Opened | S::Validating) if validation == V::Confirmed => S::Confirmed,
+            resume => resume.unwrap_or(S::Confirmed),
+        }),
         (Action::BreachAgain, _) => refuse("it has not recovered"),
         (Action::Decide { .. }, S::Escalated) if validation != V::Confirmed => {
             refuse("the validator must confirm the signal first")
@@ -162,6 +169,33 @@ mod tests {
             )
             .unwrap(),
             S::Closed
+        );
+    }
+
+    #[test]
+    fn a_signal_confirmed_while_recovered_resumes_as_confirmed() {
+        // Found by the property test (tests/properties.rs): opened → recovered → confirmed by
+        // the validator → breach again used to return to "opened" with the validation already
+        // confirmed, where no one could confirm, dismiss or decide it.
+        for left in [S::Opened, S::Validating] {
+            assert_eq!(
+                next(S::Recovered, V::Confirmed, Some(left), Action::BreachAgain).unwrap(),
+                S::Confirmed
+            );
+            assert_eq!(
+                next(S::Recovered, V::Pending, Some(left), Action::BreachAgain).unwrap(),
+                left
+            );
+        }
+        assert_eq!(
+            next(
+                S::Recovered,
+                V::Confirmed,
+                Some(S::Escalated),
+                Action::BreachAgain
+            )
+            .unwrap(),
+            S::Escalated
         );
     }
 

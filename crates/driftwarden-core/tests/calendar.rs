@@ -70,6 +70,10 @@ fn every_kind_of_item_with_its_member_and_overdue_state() {
         ("2026-11-19", Some(ADMIN))
     );
     assert_eq!(find(&items, "nhi-expiry").date, "2026-12-31");
+    // NHI items name their NHI (the desktop links to its page); others don't.
+    assert!(r.nhi.is_some() && r.entity_type == "nhi");
+    assert_eq!(find(&items, "nhi-expiry").nhi, r.nhi);
+    assert_eq!(v.nhi, None);
     // Only Bob's.
     let bobs = ana
         .calendar(d("2026-11-01"), d("2027-02-01"), Some(BOB))

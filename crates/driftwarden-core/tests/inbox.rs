@@ -46,6 +46,15 @@ fn inbox_lists_each_members_decisions_overdue_first() {
         ),
         (Some("2026-11-04"), Some(2), false)
     );
+    // Due within a day: nothing yet; within two: the validation (what a notification announces).
+    let inbox = bob.inbox().unwrap();
+    assert!(inbox.due_within(1).is_empty());
+    assert_eq!(inbox.due_within(2).len(), 1);
+    let key = inbox.due_within(2)[0].key();
+    assert_eq!(
+        key,
+        format!("validate:{}:{id}:2026-11-04", items[0].model_id)
+    );
     assert!(
         ana.inbox().unwrap().items.is_empty(),
         "nothing for the owner until it is confirmed"
@@ -57,6 +66,13 @@ fn inbox_lists_each_members_decisions_overdue_first() {
     assert!(
         items[0].overdue && items[0].days_left == Some(-2),
         "{items:?}"
+    );
+    let inbox = bob.inbox().unwrap();
+    assert_eq!(inbox.due_within(0).len(), 1, "overdue is always due");
+    assert_eq!(
+        inbox.due_within(0)[0].key(),
+        key,
+        "the same decision keeps its key"
     );
     let mut bob = bob;
     bob.validate_exception(id, true, "real").unwrap();

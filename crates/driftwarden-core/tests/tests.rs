@@ -2,7 +2,11 @@
 
 mod calendar;
 mod common;
+mod faults;
 mod foundation;
 mod governance;
 mod inbox;
 mod nhi;
+mod pages;
+mod properties;
+mod tamper;

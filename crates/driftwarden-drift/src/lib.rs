@@ -251,6 +251,48 @@ pub struct DriftReport {
     pub dataset_drifted: bool,
 }
 
+/// The scores of a run as measurements to record (`--record` in the CLI, "record" in the app):
+/// `<method>:<column>` = each column's score under its selected method, then
+/// `share_drifted_columns`. A column without a finite score (chi-square on a single category)
+/// is left out and named in `skipped`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoresToRecord {
+    /// (metric, value) pairs, in column order, the share last.
+    pub rows: Vec<(String, f64)>,
+    pub skipped: Vec<String>,
+}
+
+/// The metric name of the dataset-level share of drifted columns.
+pub const SHARE_DRIFTED_METRIC: &str = "share_drifted_columns";
+
+impl DriftReport {
+    /// What recording this run stores (see [`ScoresToRecord`]).
+    pub fn scores_to_record(&self) -> ScoresToRecord {
+        let mut rows = Vec::with_capacity(self.columns.len() + 1);
+        let mut skipped = Vec::new();
+        for c in &self.columns {
+            let metric = format!("{}:{}", c.method.name(), c.name);
+            if c.score.is_finite() {
+                rows.push((metric, c.score));
+            } else {
+                skipped.push(metric);
+            }
+        }
+        rows.push((SHARE_DRIFTED_METRIC.to_string(), self.share_drifted));
+        ScoresToRecord { rows, skipped }
+    }
+}
+
+/// The `source` recorded with drift measurements: `drift:<reference file>→<current file>`.
+pub fn record_source(reference: &Path, current: &Path) -> String {
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    format!("drift:{}→{}", name(reference), name(current))
+}
+
 /// Progress of a run, for a progress bar.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Progress {

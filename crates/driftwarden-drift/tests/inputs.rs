@@ -317,6 +317,38 @@ fn constant_columns() {
 }
 
 #[test]
+fn scores_to_record_name_method_and_column_and_skip_non_finite() {
+    // Recording (CLI `--record`, the app's "record"): `<method>:<column>` per column with a
+    // finite score, then the share; a NaN score is named, not stored.
+    let reference = b"k,s\n0,x\n0,x\n0,x\n";
+    let current = b"k,s\n1,x\n1,x\n1,x\n";
+    let csv = Csv::new();
+    let opts = DriftOptions {
+        method: Method::ChiSquare,
+        ..DriftOptions::default()
+    };
+    let report = drift(&csv, reference, current, &opts).unwrap();
+    let scores = report.scores_to_record();
+    let k = &report.columns[0];
+    assert!(k.score.is_finite());
+    assert_eq!(
+        scores.rows,
+        vec![
+            (format!("{}:k", k.method.name()), k.score),
+            (
+                driftwarden_drift::SHARE_DRIFTED_METRIC.to_string(),
+                report.share_drifted
+            ),
+        ]
+    );
+    assert_eq!(scores.skipped, vec!["chisquare:s".to_string()]);
+    assert_eq!(
+        driftwarden_drift::record_source("/a/ref.csv".as_ref(), "/b/cur.csv".as_ref()),
+        "drift:ref.csv→cur.csv"
+    );
+}
+
+#[test]
 fn quoted_fields_crlf_and_bom() {
     let reference = b"\xEF\xBB\xBFx,\"c\"\r\n1,\"a,b\"\r\n2,\"c\"\r\n";
     let current = b"x,c\n1,\"a,b\"\n";

@@ -24,7 +24,10 @@ pub struct Extract {
     /// Events in full, and gap lines.
     pub events: usize,
     pub gaps: usize,
+    /// The first and last event times (read by the report).
+    #[cfg_attr(not(feature = "report"), allow(dead_code))]
     pub first_at: Option<String>,
+    #[cfg_attr(not(feature = "report"), allow(dead_code))]
     pub last_at: Option<String>,
 }
 

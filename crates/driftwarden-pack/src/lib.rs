@@ -19,7 +19,29 @@
 mod auditlog;
 mod mapping;
 mod minisign;
+#[cfg(feature = "report")]
 mod report;
+/// Built without the `report` feature (the fuzz targets): packs cannot be written.
+#[cfg(not(feature = "report"))]
+mod report {
+    use crate::{auditlog::Extract, MappingRow, PackData, PackError};
+
+    pub struct Rendered {
+        pub pdf: Vec<u8>,
+        pub pages: usize,
+    }
+
+    pub fn render(
+        _: &PackData,
+        _: &[MappingRow],
+        _: &[u8; 32],
+        _: &Extract,
+    ) -> Result<Rendered, PackError> {
+        Err(PackError::Render(
+            "this build has no report renderer (the \"report\" feature is off)".into(),
+        ))
+    }
+}
 mod tables;
 mod verify;
 
@@ -31,7 +53,10 @@ use sha2::{Digest, Sha256};
 use driftwarden_core::{CoreError, PackData};
 
 pub use mapping::{mapping_rows, MappingRow};
-pub use minisign::{key_id, key_id_hex, public_key_file};
+pub use minisign::{
+    key_id, key_id_hex, parse_public_key_file, parse_signature_file, public_key_file,
+    verify as verify_minisign, SignatureFile,
+};
 pub use verify::{verify_pack, Check, VerifyOutcome};
 
 /// The pack format this crate writes and verifies.
@@ -162,7 +187,9 @@ fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> Result<FileEntry, PackErro
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| PackError::io(parent, e))?;
     }
-    std::fs::write(&path, bytes).map_err(|e| PackError::io(&path, e))?;
+    std::fs::File::create(&path)
+        .and_then(|mut f| driftwarden_core::fsutil::write_all_or_fault(&path, &mut f, bytes))
+        .map_err(|e| PackError::io(&path, e))?;
     Ok(FileEntry {
         path: rel.to_string(),
         size: bytes.len() as u64,
@@ -243,6 +270,32 @@ pub fn write_pack(
         }
     }
     prepare_dir(out_dir)?;
+    let written = write_contents(data, signer, out_dir, progress, exporter_pk);
+    if written.is_err() {
+        // A pack that stopped half-way (a full disk, say) must not be left looking like one:
+        // take back every file written so far and leave the folder empty.
+        if let Ok(entries) = std::fs::read_dir(out_dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+            }
+        }
+    }
+    written
+}
+
+/// The files of a pack, written into the prepared (empty) `out_dir`.
+fn write_contents(
+    data: &PackData,
+    signer: &dyn Fn(&[u8]) -> [u8; 64],
+    out_dir: &Path,
+    progress: &mut dyn FnMut(&str, u32),
+    exporter_pk: [u8; 32],
+) -> Result<PackSummary, PackError> {
     let mut files: Vec<FileEntry> = Vec::new();
     let id = key_id(&exporter_pk);
 

@@ -45,7 +45,7 @@ impl Registry {
         let result = (|| -> Result<BackupReport> {
             // The copy is keyed like the original, so the backup API copies encrypted pages.
             let copy_path = staging.join(DB_FILE);
-            {
+            (|| -> rusqlite::Result<()> {
                 let mut dst = Connection::open_with_flags(
                     &copy_path,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
@@ -57,8 +57,13 @@ impl Registry {
                     literal.as_str()
                 )))?;
                 let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
-                backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
-            }
+                backup.run_to_completion(256, std::time::Duration::from_millis(5), None)
+            })()
+            .map_err(|e| {
+                CoreError::Io(format!(
+                    "writing the backup copy of the database failed ({e}); is the disk full?"
+                ))
+            })?;
             let events: i64 =
                 self.conn
                     .query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?;

@@ -27,6 +27,8 @@ pub struct CalendarItem {
     pub entity_type: String,
     pub entity_id: i64,
     pub model: Option<String>,
+    /// The NHI's name, for items about an NHI.
+    pub nhi: Option<String>,
     /// The member who must act.
     pub member: Option<String>,
     pub overdue: bool,
@@ -84,6 +86,7 @@ impl Registry {
                 entity_type: et.into(),
                 entity_id: eid,
                 model,
+                nhi: None,
                 member: who,
                 overdue,
                 days_left: (d - today).num_days(),
@@ -214,11 +217,13 @@ impl Registry {
             }
         }
         // NHI rotations and expiries: the NHI's owner acts.
+        let mut nhi_names = std::collections::HashMap::new();
         for n in self
             .list_nhis()?
             .into_iter()
             .filter(|n| n.status == NhiStatus::Active)
         {
+            nhi_names.insert(n.id, n.name.clone());
             push(
                 format!("rotation-due-nhi-{}@{rid}", n.id),
                 "rotation-due",
@@ -246,6 +251,9 @@ impl Registry {
                     true,
                 );
             }
+        }
+        for item in items.iter_mut().filter(|i| i.entity_type == "nhi") {
+            item.nhi = nhi_names.get(&item.entity_id).cloned();
         }
         if let Some(m) = &member {
             items.retain(|i| i.member.as_deref() == Some(m.as_str()));

@@ -328,7 +328,7 @@ pub(crate) fn escalate(w: &Tx<'_>, id: i64, rule: &str, reason: &str) -> Result<
     Ok(true)
 }
 
-const EX_SELECT: &str = "SELECT e.id, e.model_id, m.name, m.version,
+pub(crate) const EX_SELECT: &str = "SELECT e.id, e.model_id, m.name, m.version,
     (SELECT count(*) FROM models m2 WHERE m2.name = m.name), e.kind, e.metric, e.threshold_id, e.deployment_mode,
     e.state, e.validation, e.validation_reason, e.rebreach, e.opened_at, e.first_value, e.last_breach_at,
     e.last_breach_value, e.breach_count, e.validate_by, e.decide_by, e.impact_customer, e.impact_compliance,
@@ -337,7 +337,7 @@ const EX_SELECT: &str = "SELECT e.id, e.model_id, m.name, m.version,
     (SELECT email FROM members WHERE id = e.cosigned_by), e.cosigned_at, e.closed_at
     FROM exceptions e JOIN models m ON m.id = e.model_id";
 
-fn ex_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExceptionView> {
+pub(crate) fn ex_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExceptionView> {
     let name: String = r.get(2)?;
     let version: String = r.get(3)?;
     let versions: i64 = r.get(4)?;
@@ -463,7 +463,7 @@ impl Registry {
         Ok(v)
     }
 
-    fn fill_exception(&self, v: &mut ExceptionView) -> Result<()> {
+    pub(crate) fn fill_exception(&self, v: &mut ExceptionView) -> Result<()> {
         v.overdue = overdue(v, self.clock.now().date_naive());
         let mut st = self.conn.prepare_cached(
             "SELECT earlier_id FROM exception_links WHERE exception_id = ?1 ORDER BY earlier_id",

@@ -265,7 +265,8 @@ impl Registry {
         };
         let mut audit = Vec::new();
         let mut gap: Option<(i64, i64, String, String)> = None;
-        for e in audit::list(&self.conn, None, None)? {
+        // Streamed: only the events in scope are kept in memory, not the whole log.
+        audit::for_each(&self.conn, |e| {
             if relevant(&e) {
                 if let Some((first_seq, last_seq, prev_hash, hash)) = gap.take() {
                     audit.push(AuditEntry::Gap {
@@ -282,7 +283,8 @@ impl Registry {
                     None => (e.seq, e.seq, e.prev_hash.clone(), e.hash.clone()),
                 });
             }
-        }
+            Ok(())
+        })?;
         if let Some((first_seq, last_seq, prev_hash, hash)) = gap {
             audit.push(AuditEntry::Gap {
                 first_seq,

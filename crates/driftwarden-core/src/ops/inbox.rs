@@ -7,7 +7,7 @@ use ts_rs::TS;
 
 use crate::domain::{ApprovalStatus, ModelStatus};
 use crate::error::Result;
-use crate::ops::models::ModelView;
+use crate::ops::models::{finish, model_row, ModelView, MODEL_SELECT};
 use crate::registry::Registry;
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -44,6 +44,31 @@ pub struct Inbox {
     pub exceptions_by_state: Vec<StateCount>,
     /// Models whose approval has lapsed.
     pub lapsed_approvals: Vec<ModelView>,
+}
+
+impl InboxItem {
+    /// Identifies this decision and its deadline: a new key means something new became due (the
+    /// desktop announces each key once).
+    pub fn key(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.kind,
+            self.model_id,
+            self.exception_id.unwrap_or(0),
+            self.due.as_deref().unwrap_or("")
+        )
+    }
+}
+
+impl Inbox {
+    /// The decisions that are overdue or due within `days` days: what a desktop notification
+    /// announces. Items without a deadline are never "due".
+    pub fn due_within(&self, days: i64) -> Vec<&InboxItem> {
+        self.items
+            .iter()
+            .filter(|i| i.overdue || i.days_left.is_some_and(|d| d <= days))
+            .collect()
+    }
 }
 
 /// Approvals expiring within this many days are offered for renewal.
@@ -163,16 +188,26 @@ impl Registry {
         }
         // Releases: models for which I am the business approver, pending or lapsed, or expiring
         // soon, or with proposed thresholds awaiting approval.
+        // One query for the models and one for their proposed thresholds (not one per model).
         let mut st = self.conn.prepare(
-            "SELECT m.id, (SELECT count(*) FROM thresholds t WHERE t.model_id = m.id AND t.status = 'proposed')
-             FROM models m JOIN decision_rights d ON d.model_id = m.id WHERE d.approver_id = ?1",
+            "SELECT t.model_id, count(*) FROM thresholds t JOIN decision_rights d ON d.model_id = t.model_id
+             WHERE d.approver_id = ?1 AND t.status = 'proposed' GROUP BY t.model_id",
         )?;
-        let mine: Vec<(i64, i64)> = st
+        let proposed_of: std::collections::HashMap<i64, i64> = st
             .query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        let mut st = self.conn.prepare(&format!(
+            "{MODEL_SELECT} WHERE m.id IN (SELECT model_id FROM decision_rights WHERE approver_id = ?1)
+             ORDER BY m.id"
+        ))?;
+        let mine: Vec<ModelView> = st
+            .query_map([me], model_row)?
+            .map(|r| r.map(|v| finish(v, today)))
+            .collect::<rusqlite::Result<_>>()?;
         let mut lapsed_approvals = Vec::new();
-        for (model_id, proposed) in mine {
-            let m = self.model_by_id(model_id)?;
+        for m in mine {
+            let model_id = m.id;
+            let proposed = proposed_of.get(&model_id).copied().unwrap_or(0);
             if m.status == ModelStatus::Retired {
                 continue;
             }
@@ -219,7 +254,14 @@ impl Registry {
                 waiting: format!("{} (accountable owner) waits for your approval", m.owner),
             });
         }
-        for m in self.list_models()? {
+        // Lapsed approvals: only models whose latest approval may have lapsed are read.
+        let mut st = self.conn.prepare(&format!(
+            "{MODEL_SELECT} WHERE m.id IN (SELECT a.model_id FROM approvals a
+               WHERE a.status = 'lapsed' OR (a.status = 'active' AND a.expires_on <= ?1))
+             ORDER BY m.name, m.version"
+        ))?;
+        for m in st.query_map([today.to_string()], model_row)? {
+            let m = finish(m?, today);
             if m.approval_status == ApprovalStatus::Lapsed {
                 lapsed_approvals.push(m);
             }

@@ -135,6 +135,7 @@ impl Registry {
 
     /// Adds a member with their own passphrase (admin only). Writes their key slot.
     pub fn add_member(&mut self, input: &AddMember, passphrase: &str) -> Result<MemberView> {
+        self.refuse_in_batch("adding a member")?;
         self.actor.require_any(&[Role::Admin], "adding a member")?;
         let email = check_email("email", &input.email)?;
         let name = check_text("name", &input.name, true, 200)?;
@@ -213,6 +214,7 @@ impl Registry {
     /// (3) record the offboarding; (4) rename each `.next` over its slot and remove the
     /// offboarded member's slot. `Registry::open` finishes (4) for a member if it was interrupted.
     pub fn offboard_member(&mut self, email: &str, reason: &str) -> Result<MemberView> {
+        self.refuse_in_batch("offboarding a member")?;
         self.actor
             .require_any(&[Role::Admin], "offboarding a member")?;
         let email = check_email("email", email)?;
@@ -316,6 +318,7 @@ impl Registry {
     /// Changes the signed-in member's passphrase. The old one must be right; the member's keys and
     /// the data key stay the same, re-sealed under the new passphrase in a new slot file.
     pub fn change_passphrase(&mut self, old: &str, new: &str) -> Result<()> {
+        self.refuse_in_batch("changing a passphrase")?;
         let path = slot_path(&self.dir, &self.actor.email);
         let current = SlotFile::read(&path)?;
         current.unlock(old).map_err(|e| match e {

@@ -13,5 +13,7 @@ pub mod measurements;
 pub mod members;
 pub mod models;
 pub mod nhis;
+pub mod pages;
+pub mod seed;
 pub mod sweep;
 pub mod thresholds;

@@ -101,14 +101,14 @@ pub struct ModelDetail {
     pub nhi_findings: Vec<DependentFinding>,
 }
 
-const MODEL_SELECT: &str =
+pub(crate) const MODEL_SELECT: &str =
     "SELECT m.id, m.name, m.version, m.intended_use, m.business_function, m.risk_tier,
     m.deployment_mode, m.regulated, o.email, m.status, m.created_at, m.updated_at,
     (SELECT count(*) FROM models m2 WHERE m2.name = m.name),
     (SELECT a.status || ' ' || a.expires_on FROM approvals a WHERE a.model_id = m.id ORDER BY a.id DESC LIMIT 1)
     FROM models m JOIN members o ON o.id = m.owner_id";
 
-fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
+pub(crate) fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
     let name: String = r.get(1)?;
     let version: String = r.get(2)?;
     let versions: i64 = r.get(12)?;
@@ -139,7 +139,7 @@ fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModelView> {
 }
 
 /// Derives the approval state from the latest approval as of `today`.
-fn finish(mut v: ModelView, today: chrono::NaiveDate) -> ModelView {
+pub(crate) fn finish(mut v: ModelView, today: chrono::NaiveDate) -> ModelView {
     let raw = v.approval_expires_on.take();
     let (status, expires) = match raw.as_deref().and_then(|r| r.split_once(' ')) {
         Some((s, e)) => (s.to_string(), Some(e.to_string())),

@@ -488,6 +488,94 @@ fn check_identifier(s: &str) -> Result<Option<String>> {
     Ok(if s.is_empty() { None } else { Some(s) })
 }
 
+/// Reads and validates an NHI inventory CSV (what [`Registry::import_nhis`] checks before it
+/// stores anything): the rows with their line numbers, or the first bad row's error.
+fn read_nhi_csv<R: std::io::Read>(
+    file: &str,
+    reader: R,
+    today: NaiveDate,
+) -> Result<Vec<(u64, NewNhi)>> {
+    let mut rdr = csv::ReaderBuilder::new().from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| CoreError::invalid("header", format!("{file} line 1: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    for required in ["name", "kind", "system", "owner", "rotation_days"] {
+        if col(required).is_none() {
+            return Err(CoreError::invalid(
+                "header",
+                format!("{file} line 1: missing column {required:?}"),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            CoreError::invalid("row", format!("{file} line {line}: {e}"))
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let at = |e: CoreError| match e {
+            CoreError::InvalidInput { field, message } => {
+                let message = message
+                    .trim_start_matches(&format!("{field}: "))
+                    .to_string();
+                CoreError::InvalidInput {
+                    message: format!("{file} line {line}: {message}"),
+                    field,
+                }
+            }
+            other => other,
+        };
+        let rotation_days: i64 = get("rotation_days").parse().map_err(|_| {
+            CoreError::invalid(
+                "rotation_days",
+                format!(
+                    "{file} line {line}: {:?} is not a whole number",
+                    get("rotation_days")
+                ),
+            )
+        })?;
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let input = AddNhi {
+            name: get("name").into(),
+            kind: get("kind").into(),
+            system: get("system").into(),
+            owner: get("owner").into(),
+            rotation_days,
+            last_rotated: opt(get("last_rotated")),
+            expires: opt(get("expires")),
+            environment: opt(get("environment")),
+            scopes: get("scopes")
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            identifier: opt(get("identifier")),
+            human_use: matches!(
+                get("human_use").to_ascii_lowercase().as_str(),
+                "true" | "yes" | "1"
+            ),
+        };
+        rows.push((line, validate(&input, today).map_err(at)?));
+    }
+    Ok(rows)
+}
+
+/// Parses and validates an NHI inventory CSV without storing it; returns the number of rows.
+/// Errors are those of [`Registry::import_nhis`] (file, line and field).
+pub fn check_nhi_csv<R: std::io::Read>(file: &str, reader: R, today: NaiveDate) -> Result<usize> {
+    read_nhi_csv(file, reader, today).map(|rows| rows.len())
+}
+
 fn validate(input: &AddNhi, today: NaiveDate) -> Result<NewNhi> {
     let name = check_text("name", &input.name, true, 200)?;
     refuse_secret("name", &name, FieldKind::KeyLike)?;
@@ -630,13 +718,33 @@ impl Registry {
                 .query_map([], nhi_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
         };
-        let mut links = self
-            .conn
-            .prepare_cached(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
         let mut by_nhi: HashMap<i64, Vec<String>> = HashMap::new();
-        for l in links.query_map([], link_row)? {
-            let l = l?;
-            by_nhi.entry(l.nhi_id).or_default().push(l.model);
+        {
+            // Only the links of the NHIs selected: one NHI's view must not read every link.
+            let mut push = |l: rusqlite::Result<NhiLinkView>| -> Result<()> {
+                let l = l?;
+                by_nhi.entry(l.nhi_id).or_default().push(l.model);
+                Ok(())
+            };
+            match id {
+                Some(id) => {
+                    let mut links = self.conn.prepare_cached(&format!(
+                        "{LINK_SELECT} WHERE l.nhi_id IN (SELECT n.id FROM nhis n WHERE {clause})
+                         ORDER BY m.name, m.version"
+                    ))?;
+                    for l in links.query_map([id], link_row)? {
+                        push(l)?;
+                    }
+                }
+                None => {
+                    let mut links = self
+                        .conn
+                        .prepare_cached(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
+                    for l in links.query_map([], link_row)? {
+                        push(l)?;
+                    }
+                }
+            }
         }
         let accepted = acceptances(&self.conn, today)?;
         for v in &mut rows {
@@ -701,81 +809,9 @@ impl Registry {
             "importing NHIs",
         )?;
         let file = path.display().to_string();
-        let mut rdr = csv::ReaderBuilder::new()
-            .from_path(path)
+        let f = std::fs::File::open(path)
             .map_err(|e| CoreError::invalid("file", format!("cannot open {file}: {e}")))?;
-        let headers = rdr
-            .headers()
-            .map_err(|e| CoreError::invalid("header", format!("{file} line 1: {e}")))?
-            .clone();
-        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-        for required in ["name", "kind", "system", "owner", "rotation_days"] {
-            if col(required).is_none() {
-                return Err(CoreError::invalid(
-                    "header",
-                    format!("{file} line 1: missing column {required:?}"),
-                ));
-            }
-        }
-        let today = self.clock.now().date_naive();
-        let mut rows = Vec::new();
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                CoreError::invalid("row", format!("{file} line {line}: {e}"))
-            })?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let get = |name: &str| {
-                col(name)
-                    .and_then(|i| rec.get(i))
-                    .map(str::trim)
-                    .unwrap_or("")
-            };
-            let at = |e: CoreError| match e {
-                CoreError::InvalidInput { field, message } => {
-                    let message = message
-                        .trim_start_matches(&format!("{field}: "))
-                        .to_string();
-                    CoreError::InvalidInput {
-                        message: format!("{file} line {line}: {message}"),
-                        field,
-                    }
-                }
-                other => other,
-            };
-            let rotation_days: i64 = get("rotation_days").parse().map_err(|_| {
-                CoreError::invalid(
-                    "rotation_days",
-                    format!(
-                        "{file} line {line}: {:?} is not a whole number",
-                        get("rotation_days")
-                    ),
-                )
-            })?;
-            let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
-            let input = AddNhi {
-                name: get("name").into(),
-                kind: get("kind").into(),
-                system: get("system").into(),
-                owner: get("owner").into(),
-                rotation_days,
-                last_rotated: opt(get("last_rotated")),
-                expires: opt(get("expires")),
-                environment: opt(get("environment")),
-                scopes: get("scopes")
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                identifier: opt(get("identifier")),
-                human_use: matches!(
-                    get("human_use").to_ascii_lowercase().as_str(),
-                    "true" | "yes" | "1"
-                ),
-            };
-            rows.push((line, validate(&input, today).map_err(at)?));
-        }
+        let rows = read_nhi_csv(&file, f, self.clock.now().date_naive())?;
         let n = rows.len();
         self.write(|w| {
             for (line, row) in &rows {
@@ -1129,19 +1165,21 @@ impl Registry {
             })
             .collect();
         let mut per_model = Vec::new();
-        for m in self.list_models()? {
-            let mine: Vec<&NhiView> = active
-                .iter()
-                .copied()
-                .filter(|v| v.linked_models.contains(&m.display_name))
-                .collect();
-            if mine.is_empty() {
-                continue;
+        // Each model's active NHIs, from the links once (not a scan of every NHI per model).
+        let mut by_model: HashMap<&str, Vec<&NhiView>> = HashMap::new();
+        for v in &active {
+            for m in &v.linked_models {
+                by_model.entry(m.as_str()).or_default().push(v);
             }
+        }
+        for m in self.list_models()? {
+            let Some(mine) = by_model.get(m.display_name.as_str()) else {
+                continue;
+            };
             per_model.push(ModelPosture {
                 model: m.display_name.clone(),
                 nhis: mine.len() as i64,
-                rotation_compliance_pct: pct(&mine),
+                rotation_compliance_pct: pct(mine),
                 open_findings: mine
                     .iter()
                     .map(|v| v.findings.iter().filter(|f| f.accepted.is_none()).count() as i64)

@@ -19,6 +19,10 @@ date: string, title: string,
  */
 entity_type: string, entity_id: number, model: string | null, 
 /**
+ * The NHI's name, for items about an NHI.
+ */
+nhi: string | null, 
+/**
  * The member who must act.
  */
 member: string | null, overdue: boolean, 
