@@ -45,6 +45,16 @@ const COMMANDS: &[&str] = &[
     "calendar",
     "check_head",
     "export_calendar",
+    "export_pack",
+    "verify_pack_dir",
+    "drift_compute",
+    "choose_folder",
+    "choose_csv_file",
+    "show_nhi",
+    "set_nhi_owner",
+    "accept_nhi_finding",
+    "nhi_posture",
+    "notify_due",
 ];
 
 fn main() {

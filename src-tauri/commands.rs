@@ -8,9 +8,9 @@ use driftwarden_core::{
     default_state_dir, parse_date, AddMember, AddModel, AddNhi, ApprovalView, ApproveModel,
     AuditEventView, CalendarItem, Clock, CoreError, CreateRegistry, DecideException,
     DecisionRights, ErrorBody, ExceptionView, GateItem, HeadCheck, Inbox, IngestOptions,
-    IngestReport, MeasurementView, MemberView, ModelDetail, ModelView, NhiLinkView, NhiView,
-    Policy, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold, SweepReport,
-    SystemClock, ThresholdView, VerifyReport,
+    IngestReport, MeasurementView, MemberView, ModelDetail, ModelView, NhiDetail, NhiLinkView,
+    NhiView, Policy, Posture, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold,
+    SweepReport, SystemClock, ThresholdView, VerifyReport,
 };
 use serde::Deserialize;
 use tauri::ipc::Channel;
@@ -381,6 +381,78 @@ pub fn revoke_nhi(
     reason: String,
 ) -> CommandResult<NhiView> {
     state.with_mut(|r| r.revoke_nhi(&nhi, &reason))
+}
+
+/// An NHI with its blast radius (every model that depends on it and that model's approval).
+#[tauri::command(async)]
+pub fn show_nhi(state: State<'_, AppState>, nhi: String) -> CommandResult<NhiDetail> {
+    state.with(|r| r.show_nhi(&nhi))
+}
+
+#[tauri::command(async)]
+pub fn set_nhi_owner(
+    state: State<'_, AppState>,
+    nhi: String,
+    email: String,
+) -> CommandResult<NhiView> {
+    state.with_mut(|r| r.set_nhi_owner(&nhi, &email))
+}
+
+#[tauri::command(async)]
+pub fn accept_nhi_finding(
+    state: State<'_, AppState>,
+    nhi: String,
+    finding: String,
+    until: String,
+    reason: String,
+) -> CommandResult<NhiView> {
+    state.with_mut(|r| r.accept_nhi_finding(&nhi, &finding, &until, &reason))
+}
+
+/// Rotation compliance, findings by kind, per model and the trend.
+#[tauri::command(async)]
+pub fn nhi_posture(state: State<'_, AppState>) -> CommandResult<Posture> {
+    state.with(Registry::nhi_posture)
+}
+
+/// Decisions that fall due within this many days are announced.
+const NOTIFY_WITHIN_DAYS: i64 = 1;
+
+/// Announces, with a desktop notification, each of the signed-in member's decisions that became
+/// overdue or due within a day since the registry was unlocked (each one once per session).
+/// Returns how many were announced. A desktop without a notification service is not an error.
+#[tauri::command(async)]
+pub fn notify_due(app: tauri::AppHandle, state: State<'_, AppState>) -> CommandResult<u32> {
+    use tauri_plugin_notification::NotificationExt;
+    let inbox = state.with(Registry::inbox)?;
+    let mut notified = state.notified_keys();
+    let fresh: Vec<_> = inbox
+        .due_within(NOTIFY_WITHIN_DAYS)
+        .into_iter()
+        .filter(|item| !notified.contains(&item.key()))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(0);
+    }
+    let overdue = fresh.iter().filter(|i| i.overdue).count();
+    let title = match (fresh.len(), overdue) {
+        (1, 1) => "A decision is overdue".to_string(),
+        (1, _) => "A decision is due".to_string(),
+        (n, 0) => format!("{n} decisions are due"),
+        (n, o) => format!("{n} decisions are due ({o} overdue)"),
+    };
+    let body = fresh
+        .iter()
+        .map(|i| i.title.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(%error, "desktop notification not shown");
+    }
+    for item in &fresh {
+        notified.insert(item.key());
+    }
+    Ok(fresh.len() as u32)
 }
 
 // ---- Home, sample registry, own passphrase ---------------------------------------------------

@@ -4,6 +4,7 @@
 //! operation as a Tauri command (see `commands.rs`). Every rule lives in `driftwarden-core`.
 
 mod commands;
+mod evidence;
 mod state;
 
 pub use commands::{
@@ -18,6 +19,8 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // The file dialog of the measurement import (used from Rust only; no JS permission).
         .plugin(tauri_plugin_dialog::init())
+        // Desktop notifications when a decision falls due (sent from Rust only; no JS permission).
+        .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::default())
         .invoke_handler(tauri::generate_handler![
             commands::default_registry_dir,
@@ -62,6 +65,16 @@ pub fn run() {
             commands::calendar,
             commands::check_head,
             commands::export_calendar,
+            evidence::export_pack,
+            evidence::verify_pack_dir,
+            evidence::drift_compute,
+            evidence::choose_folder,
+            evidence::choose_csv_file,
+            commands::show_nhi,
+            commands::set_nhi_owner,
+            commands::accept_nhi_finding,
+            commands::nhi_posture,
+            commands::notify_due,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Driftwarden desktop app");

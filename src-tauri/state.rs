@@ -1,5 +1,6 @@
 //! The window's session: at most one unlocked registry.
 
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
 use driftwarden_core::{CoreError, ErrorBody, Registry, SessionInfo};
@@ -10,6 +11,8 @@ pub const LOCKED: &str = "locked";
 #[derive(Default)]
 pub struct AppState {
     registry: Mutex<Option<Registry>>,
+    /// Inbox keys already announced by a desktop notification in this session.
+    notified: Mutex<HashSet<String>>,
 }
 
 impl AppState {
@@ -25,12 +28,21 @@ impl AppState {
     pub fn unlock(&self, registry: Registry) -> Result<SessionInfo, ErrorBody> {
         let session = registry.session()?;
         *self.slot() = Some(registry);
+        self.notified_keys().clear();
         Ok(session)
     }
 
     /// Closes the unlocked registry, if any.
     pub fn lock(&self) {
         self.slot().take();
+        self.notified_keys().clear();
+    }
+
+    /// The keys of the decisions already announced in this session.
+    pub fn notified_keys(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.notified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `op` on the unlocked registry, or fails with the `locked` code.

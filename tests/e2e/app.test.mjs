@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { choose, click, find, gone, textOf, TIMEOUT, type, waitForAttribute, waitForValue, withApp } from './harness.mjs';
+import { choose, click, find, gone, openSample, textOf, TIMEOUT, type, waitForAttribute, waitForValue, withApp } from './harness.mjs';
 
 const ORG = 'Acme Lending';
 const NAME = 'Ana Ortiz';
@@ -334,15 +334,7 @@ test('approver workflow: gate refuses, approve, breach, validate, decide, co-sig
 
 test('try it with sample data: a living registry, what needs me first, a drift chart', async () => {
   await withApp('sample data', async ({ driver, registryDir }) => {
-    await find(driver, 'create-form');
-    await waitForValue(driver, 'field-dir', registryDir);
-    await click(driver, 'mode-sample');
-    await find(driver, 'sample-form');
-    await waitForValue(driver, 'field-dir', `${registryDir}-sample`);
-    await type(driver, 'field-passphrase', PASSPHRASE);
-    await type(driver, 'field-confirm', PASSPHRASE);
-    await click(driver, 'submit-sample');
-    await find(driver, 'view-home', 120_000);
+    await openSample(driver, registryDir);
     assert.match(await textOf(driver, 'home-org', 'sample'), /Northwind Lending/);
     // Ana owns credit-risk: its escalated breach waits for her disposition, and more.
     const inbox = await textOf(driver, 'inbox', 'credit-risk');

@@ -224,3 +224,23 @@ export async function waitForAttribute(driver, id, name, value) {
     `[data-testid=${id}] ${name} is not ${value}`,
   );
 }
+
+/** The passphrase the e2e tests give new registries. */
+export const SAMPLE_PASSPHRASE = 'harbour lantern quietly seven orchids';
+
+/**
+ * On the first-run screen, creates the sample registry ("try it with sample data") beside
+ * `registryDir` and waits for the home view: signed in as Ana Ortiz (admin, owner of credit-risk
+ * and of the svc-credit-scoring and bureau-api-key NHIs).
+ */
+export async function openSample(driver, registryDir) {
+  await find(driver, 'create-form');
+  await waitForValue(driver, 'field-dir', registryDir);
+  await click(driver, 'mode-sample');
+  await find(driver, 'sample-form');
+  await waitForValue(driver, 'field-dir', `${registryDir}-sample`);
+  await type(driver, 'field-passphrase', SAMPLE_PASSPHRASE);
+  await type(driver, 'field-confirm', SAMPLE_PASSPHRASE);
+  await click(driver, 'submit-sample');
+  await find(driver, 'view-home', 120_000);
+}

@@ -6,6 +6,7 @@
 //   approval.png    the approval form: gate checklist and what is missing
 //   exception.png   an exception page: what happened, who acts, the disposition form
 //   exception-sign.png  the statement the accountable owner signs
+//   calendar-month.png  the review calendar's month view: every date someone must act on
 // With SCREENSHOTS_EXTRA=DIR it also captures other screens into DIR, for review.
 
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { By, until } from 'selenium-webdriver';
 
 import { click, find, repoRoot, textOf, type, waitForValue, withApp } from './harness.mjs';
 
@@ -114,6 +117,19 @@ try {
         await capture(docs, 'exception-sign.png');
       }
 
+      // The review calendar, month view: deadlines coloured by kind, overdue ones marked.
+      await click(driver, 'nav-calendar');
+      await find(driver, 'calendar-list');
+      await click(driver, 'calendar-view-month');
+      await find(driver, 'calendar-grid');
+      await driver.wait(
+        until.elementLocated(By.css('[data-testid="calendar-grid"] [role="gridcell"] [data-testid="calendar-event"]')),
+        30_000,
+      );
+      await sleep(500);
+      await scrollTo(driver, 'calendar-card');
+      await capture(docs, 'calendar-month.png');
+
       if (extra) {
         await click(driver, 'nav-audit');
         await find(driver, 'audit-table');
@@ -130,6 +146,7 @@ try {
         await capture(extra, 'models.png');
         await click(driver, 'nav-calendar');
         await find(driver, 'calendar-list');
+        await find(driver, 'calendar-event');
         await capture(extra, 'calendar.png');
       }
     },

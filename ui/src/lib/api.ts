@@ -26,8 +26,10 @@ import type { IngestOptions } from './bindings/IngestOptions';
 import type { IngestReport } from './bindings/IngestReport';
 import type { MeasurementView } from './bindings/MeasurementView';
 import type { ModelDetail } from './bindings/ModelDetail';
+import type { NhiDetail } from './bindings/NhiDetail';
 import type { NhiLinkView } from './bindings/NhiLinkView';
 import type { NhiView } from './bindings/NhiView';
+import type { Posture } from './bindings/Posture';
 import type { Policy } from './bindings/Policy';
 import type { Progress } from './bindings/Progress';
 import type { SetDecisionRights } from './bindings/SetDecisionRights';
@@ -39,6 +41,14 @@ import type { MemberView } from './bindings/MemberView';
 import type { ModelView } from './bindings/ModelView';
 import type { OpenRegistryRequest } from './bindings/OpenRegistryRequest';
 import type { SessionInfo } from './bindings/SessionInfo';
+import type { DriftProgress } from './bindings/DriftProgress';
+import type { DriftRequest } from './bindings/DriftRequest';
+import type { DriftResult } from './bindings/DriftResult';
+import type { ExportPackRequest } from './bindings/ExportPackRequest';
+import type { PackExport } from './bindings/PackExport';
+import type { PackProgress } from './bindings/PackProgress';
+import type { PackScope } from './bindings/PackScope';
+import type { PackVerification } from './bindings/PackVerification';
 import { toApiError } from './errors';
 
 export { ApiError } from './errors';
@@ -236,6 +246,33 @@ export function revokeNhi(nhi: string, reason: string): Promise<NhiView> {
   return call<NhiView>('revoke_nhi', { nhi, reason });
 }
 
+/** An NHI with its blast radius: every model that depends on it, with its approval state. */
+export function showNhi(nhi: string): Promise<NhiDetail> {
+  return call<NhiDetail>('show_nhi', { nhi });
+}
+
+export function setNhiOwner(nhi: string, email: string): Promise<NhiView> {
+  return call<NhiView>('set_nhi_owner', { nhi, email });
+}
+
+/** Accepts a finding as a risk until a date, with a reason (it lapses like an approval). */
+export function acceptNhiFinding(nhi: string, finding: string, until: string, reason: string): Promise<NhiView> {
+  return call<NhiView>('accept_nhi_finding', { nhi, finding, until, reason });
+}
+
+/**
+ * Announces with a desktop notification each decision of mine that became overdue or due within a
+ * day (once per session); resolves to how many were announced.
+ */
+export function notifyDue(): Promise<number> {
+  return call<number>('notify_due');
+}
+
+/** Rotation compliance, findings by kind, per model, and the weekly trend. */
+export function nhiPosture(): Promise<Posture> {
+  return call<Posture>('nhi_posture');
+}
+
 // ---- Home and own passphrase ----------------------------------------------------------------------
 
 /** What needs the signed-in member, overdue first; counts by state; lapsed approvals. */
@@ -264,4 +301,43 @@ export function checkHead(): Promise<HeadCheck> {
 /** Saves the calendar as an .ics file where the person chooses; the path, or `null` if cancelled. */
 export function exportCalendar(from: string, to: string, mine: boolean): Promise<string | null> {
   return call<string | null>('export_calendar', { from, to, mine });
+}
+
+// ---- Audit packs and drift from data (src-tauri/evidence.rs) --------------------------------------
+
+/** Writes an audit pack of the registry into `out` (new or empty); `onProgress` hears each step. */
+export function exportPack(
+  scope: PackScope,
+  out: string,
+  onProgress: (progress: PackProgress) => void,
+): Promise<PackExport> {
+  const progress = new Channel<PackProgress>();
+  progress.onmessage = onProgress;
+  const request: ExportPackRequest = { scope, out };
+  return call<PackExport>('export_pack', { request, progress });
+}
+
+/** Verifies a pack folder: every check, pass or fail (as `driftwarden verify DIR`). */
+export function verifyPackDir(dir: string): Promise<PackVerification> {
+  return call<PackVerification>('verify_pack_dir', { dir });
+}
+
+/** Computes drift between two CSVs, and records the scores to a model when asked. */
+export function driftCompute(
+  request: DriftRequest,
+  onProgress: (progress: DriftProgress) => void,
+): Promise<DriftResult> {
+  const progress = new Channel<DriftProgress>();
+  progress.onmessage = onProgress;
+  return call<DriftResult>('drift_compute', { request, progress });
+}
+
+/** Opens the system folder dialog; `null` when cancelled. */
+export function chooseFolder(title: string): Promise<string | null> {
+  return call<string | null>('choose_folder', { title });
+}
+
+/** Opens the system file dialog for a CSV; `null` when cancelled. */
+export function chooseCsvFile(title: string): Promise<string | null> {
+  return call<string | null>('choose_csv_file', { title });
 }

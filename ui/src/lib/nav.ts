@@ -1,10 +1,12 @@
-export type View = 'home' | 'models' | 'exceptions' | 'nhis' | 'calendar' | 'audit' | 'members';
+export type View = 'home' | 'models' | 'drift' | 'exceptions' | 'nhis' | 'calendar' | 'audit' | 'pack' | 'members';
 
 /** Where the window is: a top-level view, or a record page under one. */
 export type Route =
-  | { view: View }
+  | { view: Exclude<View, 'drift'> }
+  | { view: 'drift'; model?: string }
   | { view: 'model'; model: string }
   | { view: 'exception'; id: number }
+  | { view: 'nhi'; nhi: string }
   | { view: 'import'; model?: string };
 
 export interface NavItem {
@@ -17,10 +19,12 @@ export interface NavItem {
 export const NAV: readonly NavItem[] = [
   { view: 'home', label: 'Home', ready: true },
   { view: 'models', label: 'Models', ready: true },
+  { view: 'drift', label: 'Compute drift', ready: true },
   { view: 'exceptions', label: 'Exceptions', ready: true },
   { view: 'nhis', label: 'NHIs', ready: true },
   { view: 'calendar', label: 'Calendar', ready: true },
   { view: 'audit', label: 'Audit', ready: true },
+  { view: 'pack', label: 'Audit pack', ready: true },
   { view: 'members', label: 'Members & settings', ready: true },
 ];
 
@@ -32,6 +36,8 @@ export function navOf(route: Route): View {
       return 'models';
     case 'exception':
       return 'exceptions';
+    case 'nhi':
+      return 'nhis';
     default:
       return route.view;
   }

@@ -1,0 +1,161 @@
+// View logic of the review calendar: which group (and so colour) each kind of item belongs to, the
+// events handed to FullCalendar, where a click leads, and which dates to ask the core for.
+
+import type { CalendarItem } from './bindings/CalendarItem';
+import { isoDate, relativeDeadline } from './format';
+import type { Route } from './nav';
+
+/** The groups a person filters by; each has one colour (`--cal-<group>` in Calendar.svelte). */
+export type KindGroup = 'approval' | 'exception' | 'follow-up' | 'rotation' | 'nhi-expiry' | 'other';
+
+export interface GroupInfo {
+  id: KindGroup;
+  label: string;
+}
+
+/** The filterable groups, in the order they are shown (the legend). */
+export const GROUPS: readonly GroupInfo[] = [
+  { id: 'approval', label: 'Approval expiry & review' },
+  { id: 'exception', label: 'Exception deadlines' },
+  { id: 'follow-up', label: 'Follow-up reviews' },
+  { id: 'rotation', label: 'NHI rotation due' },
+  { id: 'nhi-expiry', label: 'NHI expiry' },
+];
+
+/** Each kind the core computes: a short label (shown as a chip) and its group. */
+export const KINDS: Readonly<Record<string, { label: string; group: KindGroup }>> = {
+  'approval-expiry': { label: 'approval expires', group: 'approval' },
+  'validate-deadline': { label: 'validate by', group: 'exception' },
+  'decide-deadline': { label: 'decide by', group: 'exception' },
+  'cosign-deadline': { label: 'co-sign by', group: 'exception' },
+  'follow-up': { label: 'follow-up review', group: 'follow-up' },
+  'rotation-due': { label: 'rotate NHI', group: 'rotation' },
+  'nhi-expiry': { label: 'NHI expires', group: 'nhi-expiry' },
+};
+
+export function kindLabel(kind: string): string {
+  return KINDS[kind]?.label ?? kind;
+}
+
+/** The group of a kind; a kind this release does not know is "other" (neutral, never hidden). */
+export function groupOf(kind: string): KindGroup {
+  return KINDS[kind]?.group ?? 'other';
+}
+
+/** The three layouts, as FullCalendar view names. */
+export type Layout = 'month' | 'week' | 'agenda';
+
+export const LAYOUTS: readonly { id: Layout; label: string; view: string }[] = [
+  { id: 'month', label: 'Month', view: 'dayGridMonth' },
+  { id: 'week', label: 'Week', view: 'dayGridWeek' },
+  { id: 'agenda', label: 'Agenda', view: 'agenda' },
+];
+
+export function viewOf(layout: Layout): string {
+  return LAYOUTS.find((l) => l.id === layout)?.view ?? 'dayGridMonth';
+}
+
+/** The event FullCalendar draws for an item: all-day, coloured by group, the item carried along. */
+export interface ItemEvent {
+  id: string;
+  title: string;
+  start: string;
+  allDay: true;
+  color: string;
+  contrastColor: string;
+  className: string;
+  extendedProps: { item: CalendarItem };
+}
+
+export function eventClass(item: CalendarItem): string {
+  const classes = ['dw-event', `dw-${groupOf(item.kind)}`];
+  if (item.overdue) {
+    classes.push('dw-overdue');
+  }
+  return classes.join(' ');
+}
+
+export function toEvent(item: CalendarItem): ItemEvent {
+  const group = groupOf(item.kind);
+  return {
+    id: item.uid,
+    title: item.title,
+    start: item.date,
+    allDay: true,
+    // CSS custom properties (themed for light and dark in Calendar.svelte), never fixed colours.
+    color: `var(--cal-${group}-bg)`,
+    contrastColor: 'var(--text)',
+    className: eventClass(item),
+    extendedProps: { item },
+  };
+}
+
+/** One line that says everything about an item: for a tooltip and for screen readers. */
+export function describe(item: CalendarItem, today: Date = new Date()): string {
+  const parts = [`${kindLabel(item.kind)}: ${item.title}`, relativeDeadline(item.date, today)];
+  if (item.overdue) {
+    parts[1] = `overdue, ${parts[1]}`;
+  }
+  if (item.member) {
+    parts.push(`${item.member} acts`);
+  }
+  return parts.join(' · ');
+}
+
+/** Where a click on the item leads: its model, exception or NHI page (the inventory at worst). */
+export function routeOf(item: CalendarItem): Route {
+  if (item.entity_type === 'exception') {
+    return { view: 'exception', id: item.entity_id };
+  }
+  if (item.entity_type === 'model' && item.model) {
+    return { view: 'model', model: item.model };
+  }
+  if (item.entity_type === 'nhi' && item.nhi) {
+    return { view: 'nhi', nhi: item.nhi };
+  }
+  return { view: 'nhis' };
+}
+
+/** Only the items of the chosen groups (items of unknown kinds are always kept). */
+export function filterByGroup(items: readonly CalendarItem[], groups: ReadonlySet<KindGroup>): CalendarItem[] {
+  return items.filter((item) => {
+    const group = groupOf(item.kind);
+    return group === 'other' || groups.has(group);
+  });
+}
+
+/** Only the items dated within `[from, to]` (dates as `YYYY-MM-DD`). */
+export function withinRange(items: readonly CalendarItem[], from: string, to: string): CalendarItem[] {
+  return items.filter((item) => item.date >= from && item.date <= to);
+}
+
+/** The overdue items, most overdue first. */
+export function overdueItems(items: readonly CalendarItem[]): CalendarItem[] {
+  return items
+    .filter((item) => item.overdue)
+    .sort((a, b) => a.date.localeCompare(b.date) || a.uid.localeCompare(b.uid));
+}
+
+/**
+ * The dates to ask the core for when FullCalendar shows `[start, end)` (local midnights; `end` is
+ * exclusive, as FullCalendar gives it): `from` and `to` inclusive.
+ */
+export function fetchRange(start: Date, end: Date): { from: string; to: string } {
+  const last = new Date(end.getFullYear(), end.getMonth(), end.getDate() - 1);
+  return { from: isoDate(start), to: isoDate(last < start ? start : last) };
+}
+
+/** The agenda's period: from today through `days` days ahead, both inclusive. */
+export function agendaDays(days: number): number {
+  return Math.max(1, Math.floor(days)) + 1;
+}
+
+/** The export's period: what is on screen. */
+export function exportRange(start: Date, end: Date): { from: string; to: string } {
+  return fetchRange(start, end);
+}
+
+/** A count in words for the overdue heading: "3 items overdue". */
+export function overdueHeading(count: number): string {
+  return `${count} ${count === 1 ? 'item' : 'items'} overdue`;
+}
