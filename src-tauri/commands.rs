@@ -198,21 +198,44 @@ pub fn ingest_file(
     })
 }
 
-/// Asks for a measurement file with the system's file dialog; `null` when cancelled.
-#[tauri::command]
-pub async fn choose_measurement_file(app: tauri::AppHandle) -> Option<String> {
+/// Which native dialog `pick_path` shows.
+pub(crate) enum Pick {
+    File,
+    Folder,
+    Save,
+}
+
+/// Shows a native file dialog without blocking the UI thread; the chosen path, or `None` when
+/// cancelled.
+pub(crate) async fn pick_path(
+    dialog: tauri_plugin_dialog::FileDialogBuilder<tauri::Wry>,
+    pick: Pick,
+) -> Option<PathBuf> {
     let (tx, rx) = std::sync::mpsc::channel();
-    app.dialog()
-        .file()
-        .set_title("Import measurements")
-        .add_filter("Measurements (CSV, Evidently JSON)", &["csv", "json"])
-        .pick_file(move |file| {
-            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
-        });
+    let send = move |path: Option<tauri_plugin_dialog::FilePath>| {
+        let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+    };
+    match pick {
+        Pick::File => dialog.pick_file(send),
+        Pick::Folder => dialog.pick_folder(send),
+        Pick::Save => dialog.save_file(send),
+    }
     tauri::async_runtime::spawn_blocking(move || rx.recv().ok().flatten())
         .await
         .ok()
         .flatten()
+}
+
+/// Asks for a measurement file with the system's file dialog; `null` when cancelled.
+#[tauri::command]
+pub async fn choose_measurement_file(app: tauri::AppHandle) -> Option<String> {
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Import measurements")
+        .add_filter("Measurements (CSV, Evidently JSON)", &["csv", "json"]);
+    pick_path(dialog, Pick::File)
+        .await
         .map(|p| p.to_string_lossy().into_owned())
 }
 
@@ -552,20 +575,13 @@ pub async fn export_calendar(
         let items = r.calendar(from, to, mine.then_some(me.as_str()))?;
         r.calendar_ics(&items)
     })?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    app.dialog()
+    let dialog = app
+        .dialog()
         .file()
         .set_title("Export the review calendar")
         .set_file_name("driftwarden-calendar.ics")
-        .add_filter("iCalendar", &["ics"])
-        .save_file(move |file| {
-            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
-        });
-    let path = tauri::async_runtime::spawn_blocking(move || rx.recv().ok().flatten())
-        .await
-        .ok()
-        .flatten();
-    match path {
+        .add_filter("iCalendar", &["ics"]);
+    match pick_path(dialog, Pick::Save).await {
         None => Ok(None),
         Some(path) => {
             off_thread(move || {

@@ -18,6 +18,7 @@ use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
 use ts_rs::TS;
 
+use crate::commands::{pick_path, Pick};
 use crate::state::AppState;
 
 type CommandResult<T> = Result<T, ErrorBody>;
@@ -43,35 +44,21 @@ async fn blocking<T: Send + 'static>(
 /// Asks for a folder (the pack's destination, or a pack to verify); `null` when cancelled.
 #[tauri::command]
 pub async fn choose_folder(app: AppHandle, title: String) -> Option<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    app.dialog()
-        .file()
-        .set_title(title)
-        .pick_folder(move |dir| {
-            let _ = tx.send(dir.and_then(|d| d.into_path().ok()));
-        });
-    tauri::async_runtime::spawn_blocking(move || rx.recv().ok().flatten())
+    pick_path(app.dialog().file().set_title(title), Pick::Folder)
         .await
-        .ok()
-        .flatten()
         .map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Asks for a CSV file (a drift sample); `null` when cancelled.
 #[tauri::command]
 pub async fn choose_csv_file(app: AppHandle, title: String) -> Option<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    app.dialog()
+    let dialog = app
+        .dialog()
         .file()
         .set_title(title)
-        .add_filter("CSV with a header row", &["csv"])
-        .pick_file(move |file| {
-            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
-        });
-    tauri::async_runtime::spawn_blocking(move || rx.recv().ok().flatten())
+        .add_filter("CSV with a header row", &["csv"]);
+    pick_path(dialog, Pick::File)
         .await
-        .ok()
-        .flatten()
         .map(|p| p.to_string_lossy().into_owned())
 }
 
@@ -416,15 +403,8 @@ pub async fn drift_compute(
         let (recorded, not_recorded) = match (&model, record) {
             (Some(model), true) => {
                 let scores = report.scores_to_record();
-                let rows: Vec<NewMeasurement> = scores
-                    .rows
-                    .into_iter()
-                    .map(|(metric, value)| NewMeasurement {
-                        metric,
-                        value,
-                        segment: None,
-                    })
-                    .collect();
+                let rows: Vec<NewMeasurement> =
+                    scores.rows.into_iter().map(NewMeasurement::from).collect();
                 let source = record_source(&reference, &current);
                 let r = state.with_mut(|reg| {
                     reg.record_measurements(model, observed_at.as_deref(), &source, &rows)

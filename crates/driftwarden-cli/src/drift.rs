@@ -151,15 +151,7 @@ fn drift_error(e: DriftError) -> CoreError {
 /// the core's measurement input.
 fn measurements(report: &DriftReport) -> (Vec<NewMeasurement>, Vec<String>) {
     let scores = report.scores_to_record();
-    let rows = scores
-        .rows
-        .into_iter()
-        .map(|(metric, value)| NewMeasurement {
-            metric,
-            value,
-            segment: None,
-        })
-        .collect();
+    let rows = scores.rows.into_iter().map(NewMeasurement::from).collect();
     (rows, scores.skipped)
 }
 

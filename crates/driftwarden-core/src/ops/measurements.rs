@@ -68,6 +68,17 @@ pub struct NewMeasurement {
     pub segment: Option<String>,
 }
 
+/// A measurement of the whole dataset (no segment): `(metric, value)`.
+impl From<(String, f64)> for NewMeasurement {
+    fn from((metric, value): (String, f64)) -> Self {
+        NewMeasurement {
+            metric,
+            value,
+            segment: None,
+        }
+    }
+}
+
 /// Progress of a long import: bytes read of the total, and rows so far.
 #[derive(Debug, Clone, Copy, Serialize, TS)]
 #[ts(export)]
