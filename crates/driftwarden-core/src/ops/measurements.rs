@@ -680,6 +680,20 @@ impl<'a> MeasurementRecord<'a> {
     }
 }
 
+/// What an import's parser calls for each measurement: (transaction, evaluator, model id, metric,
+/// value, observed at, segment, source).
+type Emit<'a> = dyn FnMut(
+        &Tx<'_>,
+        &mut Evaluator<'_>,
+        i64,
+        &str,
+        f64,
+        &str,
+        Option<&str>,
+        Option<&str>,
+    ) -> Result<()>
+    + 'a;
+
 impl Registry {
     /// Imports a measurement file in one transaction: any bad row aborts the whole import with
     /// the file, line and field, and nothing is stored. Any member may ingest.
@@ -783,26 +797,12 @@ impl Registry {
 
     /// One import transaction: `body` emits measurements; the import row, every measurement, every
     /// exception change and the import's audit event commit together.
-    #[allow(clippy::type_complexity)]
     fn store(
         &mut self,
         file: &str,
         format: &str,
         sha: &str,
-        body: impl FnOnce(
-            &Tx<'_>,
-            &mut Evaluator<'_>,
-            &mut dyn FnMut(
-                &Tx<'_>,
-                &mut Evaluator<'_>,
-                i64,
-                &str,
-                f64,
-                &str,
-                Option<&str>,
-                Option<&str>,
-            ) -> Result<()>,
-        ) -> Result<()>,
+        body: impl FnOnce(&Tx<'_>, &mut Evaluator<'_>, &mut Emit<'_>) -> Result<()>,
     ) -> Result<IngestReport> {
         let policy = self.policy()?;
         let today = self.clock.now().date_naive();
@@ -816,7 +816,6 @@ impl Registry {
         out
     }
 
-    #[allow(clippy::type_complexity)]
     fn store_in_tx(
         &mut self,
         file: &str,
@@ -824,20 +823,7 @@ impl Registry {
         sha: &str,
         policy: crate::policy::Policy,
         today: NaiveDate,
-        body: impl FnOnce(
-            &Tx<'_>,
-            &mut Evaluator<'_>,
-            &mut dyn FnMut(
-                &Tx<'_>,
-                &mut Evaluator<'_>,
-                i64,
-                &str,
-                f64,
-                &str,
-                Option<&str>,
-                Option<&str>,
-            ) -> Result<()>,
-        ) -> Result<()>,
+        body: impl FnOnce(&Tx<'_>, &mut Evaluator<'_>, &mut Emit<'_>) -> Result<()>,
     ) -> Result<IngestReport> {
         self.write(|w| {
             w.execute(
