@@ -72,15 +72,22 @@ test('calendar: month view shows an item on its date; a click opens its record',
     await cellText(driver, expiry, title);
 
     // Click the item: the model page opens.
-    const cell = await dayCell(driver, expiry);
-    // (FullCalendar also keeps a hidden copy of each event, for measuring: click the one shown.)
-    const events = await cell.findElements(By.xpath(`.//*[@data-testid="calendar-event"][contains(., "${title}")]`));
-    let shown = null;
-    for (const event of events) {
-      if (shown === null && (await event.isDisplayed())) {
-        shown = event;
+    // (FullCalendar also keeps a hidden copy of each event, for measuring: click the one shown.
+    // It may still be re-rendering after the filter change, so look again until one is shown.)
+    const shownEvent = async () => {
+      const cell = await dayCell(driver, expiry);
+      const events = cell
+        ? await cell.findElements(By.xpath(`.//*[@data-testid="calendar-event"][contains(., "${title}")]`))
+        : [];
+      for (const event of events) {
+        if (await event.isDisplayed().catch(() => false)) {
+          return event;
+        }
       }
-    }
+      return null;
+    };
+    let shown = null;
+    await driver.wait(async () => (shown = await shownEvent()) !== null, TIMEOUT).catch(() => {});
     assert.ok(shown, `the event ${title} is shown`);
     await shown.click();
     await find(driver, 'model-page');
