@@ -206,13 +206,33 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
     verify_range(conn, 0, GENESIS_HASH)
 }
 
+/// `verify`, split over threads as `split` allows; the same report.
+pub fn verify_parallel(conn: &Connection, split: &Split<'_>) -> Result<VerifyReport> {
+    verify_range_split(conn, 0, GENESIS_HASH, split)
+}
+
 /// Verifies the chain from a head verified earlier (`seq`, `hash`): checks that event `seq` still
 /// has that hash, then recomputes every later event. `events` in the report counts the whole
 /// chain up to its head. Events before `seq` are not recomputed: a full `verify` still is the
 /// check of the whole history.
 pub fn verify_from(conn: &Connection, seq: i64, hash: &str) -> Result<VerifyReport> {
+    let one = Split {
+        threads: 1,
+        min_events: 1,
+        open: &|| unreachable!("one thread"),
+    };
+    verify_from_parallel(conn, seq, hash, &one)
+}
+
+/// `verify_from`, split over threads as `split` allows (see `verify_parallel`).
+pub fn verify_from_parallel(
+    conn: &Connection,
+    seq: i64,
+    hash: &str,
+    split: &Split<'_>,
+) -> Result<VerifyReport> {
     if seq <= 0 {
-        return verify(conn);
+        return verify_range_split(conn, 0, GENESIS_HASH, split);
     }
     let stored: Option<String> = conn
         .query_row("SELECT hash FROM audit_events WHERE seq = ?1", [seq], |r| {
@@ -220,7 +240,7 @@ pub fn verify_from(conn: &Connection, seq: i64, hash: &str) -> Result<VerifyRepo
         })
         .optional()?;
     match stored {
-        Some(h) if h == hash => verify_range(conn, seq, hash),
+        Some(h) if h == hash => verify_range_split(conn, seq, hash, split),
         Some(_) => Ok(VerifyReport {
             ok: false,
             events: seq - 1,
@@ -318,25 +338,97 @@ fn hash_hex(prev_hex: &[u8], canonical: &[u8]) -> [u8; 64] {
     out
 }
 
-/// Recomputes the chain after event `after_seq`, whose hash is `after_hash`. Each event's bytes
-/// are built from its stored canonical payload text without parsing it; only when that hash does
-/// not match is the payload parsed and canonicalised again (the reference computation), so the
-/// outcome is exactly that of recomputing every event from its parsed fields.
-fn verify_range(conn: &Connection, after_seq: i64, after_hash: &str) -> Result<VerifyReport> {
-    let mut st = conn.prepare(&format!("{SELECT_EVENTS} WHERE seq > ?1 ORDER BY seq"))?;
-    let mut rows = st.query([after_seq])?;
-    let mut prev: Vec<u8> = after_hash.as_bytes().to_vec();
-    let mut expected_seq = after_seq + 1;
-    let mut count = after_seq;
-    let mut buf = Vec::with_capacity(1024);
-    let head = |prev: &[u8]| String::from_utf8_lossy(prev).into_owned();
-    let bad = |seq: i64, count: i64, head: String, problem: String| VerifyReport {
-        ok: false,
-        events: count,
-        head,
-        first_bad_seq: Some(seq),
-        problem: Some(problem),
+/// Where a piece of the chain starts.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// After event `seq`, whose hash is `hash` (the start of the range verified).
+    After { seq: i64, hash: &'a str },
+    /// At the piece's first event, taking its stored `prev_hash` as given: joining the pieces
+    /// checks it against the hash the previous piece ended with.
+    Unanchored,
+}
+
+/// What verifying one piece of the chain found.
+struct Piece {
+    /// The piece's first event: its sequence number and stored `prev_hash`.
+    first: Option<(i64, String)>,
+    /// Events verified (for the first piece, counting from the event it starts after).
+    count: i64,
+    /// The hash of the last event verified (hex).
+    head: Vec<u8>,
+    /// The sequence number expected next.
+    next_seq: i64,
+    /// The first event that does not verify, and why.
+    bad: Option<(i64, String)>,
+}
+
+impl Piece {
+    fn report(self) -> VerifyReport {
+        VerifyReport {
+            ok: self.bad.is_none(),
+            events: self.count,
+            head: String::from_utf8_lossy(&self.head).into_owned(),
+            first_bad_seq: self.bad.as_ref().map(|b| b.0),
+            problem: self.bad.map(|b| b.1),
+        }
+    }
+
+    /// Appends `next`, the piece that follows this one, as if both had been verified in one
+    /// pass: the first problem in chain order wins.
+    fn join(mut self, next: Result<Piece>) -> Result<Piece> {
+        if self.bad.is_some() {
+            return Ok(self);
+        }
+        let next = next?;
+        let Some((seq, prev_hash)) = &next.first else {
+            return Ok(self);
+        };
+        if *seq != self.next_seq {
+            self.bad = Some((
+                self.next_seq,
+                format!("event {} is missing (found {seq} next)", self.next_seq),
+            ));
+            return Ok(self);
+        }
+        if prev_hash.as_bytes() != self.head.as_slice() {
+            self.bad = Some((
+                *seq,
+                format!("event {} does not link to event {}", seq, seq - 1),
+            ));
+            return Ok(self);
+        }
+        Ok(Piece {
+            first: self.first,
+            count: self.count + next.count,
+            head: next.head,
+            next_seq: next.next_seq,
+            bad: next.bad,
+        })
+    }
+}
+
+/// Recomputes the events with `lo < seq <= hi` (no upper bound when `hi` is `None`). Each event's
+/// bytes are built from its stored canonical payload text without parsing it; only when that
+/// hash does not match is the payload parsed and canonicalised again (the reference
+/// computation), so the outcome is exactly that of recomputing every event from its parsed
+/// fields.
+fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -> Result<Piece> {
+    let mut st = conn.prepare(&format!(
+        "{SELECT_EVENTS} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+    ))?;
+    let mut rows = st.query(params![lo, hi.unwrap_or(i64::MAX)])?;
+    let (mut prev, mut expected_seq, mut count) = match start {
+        Start::After { seq, hash } => (hash.as_bytes().to_vec(), seq + 1, seq),
+        Start::Unanchored => (Vec::new(), lo + 1, 0),
     };
+    let mut piece = Piece {
+        first: None,
+        count,
+        head: Vec::new(),
+        next_seq: expected_seq,
+        bad: None,
+    };
+    let mut buf = Vec::with_capacity(1024);
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
         let text = |i: usize| -> Result<&str> {
@@ -354,69 +446,179 @@ fn verify_range(conn: &Connection, after_seq: i64, after_hash: &str) -> Result<V
             text(7)?,
             text(8)?,
         );
-        if seq != expected_seq {
-            return Ok(bad(
-                expected_seq,
-                count,
-                head(&prev),
-                format!("event {expected_seq} is missing (found {seq} next)"),
-            ));
-        }
-        if prev_hash.as_bytes() != prev.as_slice() {
-            return Ok(bad(
-                seq,
-                count,
-                head(&prev),
-                format!("event {} does not link to event {}", seq, seq - 1),
-            ));
-        }
-        stored_event_bytes(
-            &mut buf,
-            seq,
-            at,
-            actor,
-            operation,
-            entity_type,
-            entity_id,
-            payload_text,
-        );
-        let mut h = hash_hex(&prev, &buf);
-        if h.as_slice() != hash.as_bytes() {
-            // Not the stored canonical form: the reference computation decides.
-            let payload: Value = match serde_json::from_str(payload_text) {
-                Ok(p) => p,
-                Err(_) => {
-                    return Ok(bad(
-                        seq,
-                        count,
-                        head(&prev),
-                        format!("event {seq} has an unreadable payload"),
-                    ))
-                }
-            };
-            let bytes =
-                event_canonical_bytes(seq, at, actor, operation, entity_type, entity_id, &payload);
-            h = hash_hex(&prev, &bytes);
-            if h.as_slice() != hash.as_bytes() {
-                return Ok(bad(
-                    seq,
-                    count,
-                    head(&prev),
-                    format!("event {seq} was altered (hash mismatch)"),
-                ));
+        if piece.first.is_none() {
+            piece.first = Some((seq, prev_hash.to_string()));
+            if matches!(start, Start::Unanchored) {
+                prev.extend_from_slice(prev_hash.as_bytes());
+                expected_seq = seq;
             }
         }
-        prev.clear();
-        prev.extend_from_slice(&h);
+        let problem = if seq != expected_seq {
+            Some((
+                expected_seq,
+                format!("event {expected_seq} is missing (found {seq} next)"),
+            ))
+        } else if prev_hash.as_bytes() != prev.as_slice() {
+            Some((
+                seq,
+                format!("event {} does not link to event {}", seq, seq - 1),
+            ))
+        } else {
+            stored_event_bytes(
+                &mut buf,
+                seq,
+                at,
+                actor,
+                operation,
+                entity_type,
+                entity_id,
+                payload_text,
+            );
+            let mut h = hash_hex(&prev, &buf);
+            let mut problem = None;
+            if h.as_slice() != hash.as_bytes() {
+                // Not the stored canonical form: the reference computation decides.
+                match serde_json::from_str::<Value>(payload_text) {
+                    Err(_) => {
+                        problem = Some((seq, format!("event {seq} has an unreadable payload")))
+                    }
+                    Ok(payload) => {
+                        let bytes = event_canonical_bytes(
+                            seq,
+                            at,
+                            actor,
+                            operation,
+                            entity_type,
+                            entity_id,
+                            &payload,
+                        );
+                        h = hash_hex(&prev, &bytes);
+                        if h.as_slice() != hash.as_bytes() {
+                            problem =
+                                Some((seq, format!("event {seq} was altered (hash mismatch)")));
+                        }
+                    }
+                }
+            }
+            if problem.is_none() {
+                prev.clear();
+                prev.extend_from_slice(&h);
+            }
+            problem
+        };
+        if problem.is_some() {
+            piece.bad = problem;
+            break;
+        }
         expected_seq += 1;
         count += 1;
     }
-    Ok(VerifyReport {
-        ok: true,
-        events: count,
-        head: head(&prev),
-        first_bad_seq: None,
-        problem: None,
+    piece.count = count;
+    piece.head = prev;
+    piece.next_seq = expected_seq;
+    Ok(piece)
+}
+
+/// Recomputes the chain after event `after_seq`, whose hash is `after_hash`, in one pass.
+fn verify_range(conn: &Connection, after_seq: i64, after_hash: &str) -> Result<VerifyReport> {
+    let start = Start::After {
+        seq: after_seq,
+        hash: after_hash,
+    };
+    Ok(verify_piece(conn, after_seq, None, start)?.report())
+}
+
+/// Opens another (read-only) connection to the same database, for one thread.
+pub type OpenReader<'a> = dyn Fn() -> Result<Connection> + Sync + 'a;
+
+/// How verification may be split over threads.
+pub struct Split<'a> {
+    /// At most this many threads (pieces of the sequence range).
+    pub threads: usize,
+    /// At least this many events per piece.
+    pub min_events: i64,
+    /// A connection for each thread but the caller's.
+    pub open: &'a OpenReader<'a>,
+}
+
+impl Split<'_> {
+    /// One thread per core (at most 8), each with at least `MIN_EVENTS_PER_THREAD` events.
+    pub fn per_core<'a>(open: &'a OpenReader<'a>) -> Split<'a> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Split {
+            threads: cores.min(8),
+            min_events: MIN_EVENTS_PER_THREAD,
+            open,
+        }
+    }
+}
+
+/// Below this many events per piece, splitting costs more (a connection per thread) than it
+/// saves.
+pub const MIN_EVENTS_PER_THREAD: i64 = 20_000;
+
+/// `verify_range` split into pieces of the sequence range, each verified on its own thread with
+/// its own connection (the first piece uses `conn`). Every event is recomputed from its stored
+/// `prev_hash`, and the pieces are joined in order, checking that each piece's first event
+/// follows and links to the event the previous piece ended with, so the report is the one a
+/// single pass gives: same first bad sequence, problem, count and head.
+fn verify_range_split(
+    conn: &Connection,
+    after_seq: i64,
+    after_hash: &str,
+    split: &Split<'_>,
+) -> Result<VerifyReport> {
+    // Inside a transaction `conn` may see events the other connections cannot yet.
+    if split.threads <= 1 || !conn.is_autocommit() {
+        return verify_range(conn, after_seq, after_hash);
+    }
+    let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_events", [], |r| {
+        r.get(0)
+    })?;
+    let span = last - after_seq;
+    let parts = (split.threads as i64).min(span / split.min_events.max(1));
+    if parts <= 1 {
+        return verify_range(conn, after_seq, after_hash);
+    }
+    let open = split.open;
+    // Piece k holds after_seq + span*k/parts < seq <= after_seq + span*(k+1)/parts; the last one
+    // has no upper bound (events appended meanwhile belong to it).
+    let bound = |k: i64| after_seq + span * k / parts;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..parts)
+            .map(|k| {
+                let (lo, hi) = (bound(k), (k + 1 < parts).then(|| bound(k + 1)));
+                // `None`: no second connection (say, a read-only folder without the WAL's
+                // shared-memory file); then one pass on `conn` does it all.
+                scope.spawn(move || -> Option<Result<Piece>> {
+                    let reader = open()
+                        .inspect_err(|e| {
+                            tracing::debug!("verifying on one thread: no second connection: {e}")
+                        })
+                        .ok()?;
+                    Some(verify_piece(&reader, lo, hi, Start::Unanchored))
+                })
+            })
+            .collect();
+        let start = Start::After {
+            seq: after_seq,
+            hash: after_hash,
+        };
+        let mut piece = verify_piece(conn, after_seq, Some(bound(1)), start);
+        let mut one_pass = false;
+        for handle in others {
+            match handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            {
+                Some(next) => piece = piece.and_then(|p| p.join(next)),
+                None => one_pass = true,
+            }
+        }
+        if one_pass {
+            return verify_range(conn, after_seq, after_hash);
+        }
+        Ok(piece?.report())
     })
 }
 
@@ -567,6 +769,77 @@ mod tests {
             same(&fast, &reference);
             assert_eq!(fast.ok, i < 2, "{edit}: {fast:?}");
         }
+    }
+
+    /// Every kind of break at every position, on a log in a file: verified in 2 to 5 pieces
+    /// (each piece on its own thread and connection) the report equals the single pass's.
+    #[test]
+    fn verification_in_pieces_equals_one_pass_for_a_break_anywhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("log.db");
+        let n = 23;
+        {
+            let mem = log_of(n);
+            mem.execute("VACUUM INTO ?1", [path.display().to_string()])
+                .unwrap();
+        }
+        let pristine = std::fs::read(&path).unwrap();
+        let open = || Ok(Connection::open(&path)?);
+        let edits = [
+            "UPDATE audit_events SET actor = 'eve@acme.test' WHERE seq = {}",
+            "UPDATE audit_events SET prev_hash = hash WHERE seq = {}",
+            "UPDATE audit_events SET hash = prev_hash WHERE seq = {}",
+            "UPDATE audit_events SET payload = 'not json' WHERE seq = {}",
+            "UPDATE audit_events SET payload = ' ' || payload WHERE seq = {}",
+            "DELETE FROM audit_events WHERE seq = {}",
+            "DELETE FROM audit_events WHERE seq >= {}",
+        ];
+        let mut cases = 0;
+        for edit in edits {
+            for seq in 0..=n + 1 {
+                std::fs::write(&path, &pristine).unwrap();
+                let conn = Connection::open(&path).unwrap();
+                conn.execute_batch(&edit.replace("{}", &seq.to_string()))
+                    .unwrap();
+                let one = verify(&conn).unwrap();
+                same(&one, &verify_reference(&conn).unwrap());
+                for threads in 2..=5 {
+                    let split = Split {
+                        threads,
+                        min_events: 1,
+                        open: &open,
+                    };
+                    let many = verify_parallel(&conn, &split).unwrap();
+                    same(&many, &one);
+                    cases += 1;
+                }
+                // Without a second connection, one pass on the first.
+                let no_reader = || Err(CoreError::Storage("no second connection".into()));
+                let split = Split {
+                    threads: 3,
+                    min_events: 1,
+                    open: &no_reader,
+                };
+                same(&verify_parallel(&conn, &split).unwrap(), &one);
+                // From a head verified earlier, in pieces too.
+                if let Ok(h) =
+                    conn.query_row("SELECT hash FROM audit_events WHERE seq = 5", [], |r| {
+                        r.get::<_, String>(0)
+                    })
+                {
+                    let split = Split {
+                        threads: 3,
+                        min_events: 1,
+                        open: &open,
+                    };
+                    same(
+                        &verify_from_parallel(&conn, 5, &h, &split).unwrap(),
+                        &verify_from(&conn, 5, &h).unwrap(),
+                    );
+                }
+            }
+        }
+        assert_eq!(cases, edits.len() * (n as usize + 2) * 4);
     }
 
     #[test]

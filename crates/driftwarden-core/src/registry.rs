@@ -25,11 +25,17 @@ use crate::ops::members::MemberView;
 pub const HEADER_FILE: &str = "driftwarden.json";
 const HEADER_FORMAT: &str = "driftwarden-registry";
 
-/// The plaintext header: it says "this folder is a registry" and nothing else about its content.
+/// The plaintext header: it says "this folder is a registry" and how its database is encrypted,
+/// and nothing about its content.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: String,
     registry_id: String,
+    /// The database's cipher profile (`db::CipherProfile`); absent in headers written before
+    /// profiles were recorded, which means the SQLCipher 4 defaults. A header edited to name
+    /// another profile than the database's fails like a wrong key: the page MACs do not verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cipher: Option<String>,
 }
 
 /// Input of `Registry::create`.
@@ -165,6 +171,10 @@ pub struct Registry {
     pub(crate) actor: Actor,
     pub(crate) keys: MemberKeys,
     pub(crate) data_key: DataKey,
+    /// How the database is encrypted (from the header).
+    pub(crate) profile: db::CipherProfile,
+    /// Only the benchmark's unencrypted floor (feature `bench-plaintext`) opens without a key.
+    pub(crate) encrypted: bool,
     /// Inside `Registry::batch`: each operation runs in a savepoint of the batch's transaction.
     pub(crate) batching: bool,
 }
@@ -284,7 +294,8 @@ impl Registry {
         let keys = MemberKeys::generate();
         let slot = SlotFile::create(&registry_id, &email, passphrase, &keys, &data_key)?;
 
-        let mut conn = db::open(&db_path(dir), &data_key, true)?;
+        let profile = db::CipherProfile::NEW;
+        let mut conn = db::open(&db_path(dir), &data_key, profile, true)?;
         let now = format_time(clock.now());
         let actor;
         {
@@ -328,6 +339,7 @@ impl Registry {
         let header = Header {
             format: HEADER_FORMAT.into(),
             registry_id: registry_id.clone(),
+            cipher: profile.header_name().map(str::to_string),
         };
         crate::fsutil::write_atomic(
             &dir.join(HEADER_FILE),
@@ -341,6 +353,8 @@ impl Registry {
             actor,
             keys,
             data_key,
+            profile,
+            encrypted: true,
             batching: false,
         })
     }
@@ -382,6 +396,7 @@ impl Registry {
         encrypted: bool,
     ) -> Result<Registry> {
         let header = read_header(dir)?;
+        let profile = db::CipherProfile::from_header(header.cipher.as_deref())?;
         let email = check_email("email", email)?;
         let slot_file = slot_path(dir, &email);
         // An unknown member gets the same answer, after the same work, as a wrong passphrase:
@@ -400,7 +415,7 @@ impl Registry {
         }
         let (keys, data_key) = slot.unlock(passphrase)?;
         let opened = if encrypted {
-            db::open(&db_path(dir), &data_key, false)
+            db::open(&db_path(dir), &data_key, profile, false)
         } else {
             db::open_with(&db_path(dir), None, false)
         };
@@ -415,7 +430,7 @@ impl Registry {
                 }
                 let next = SlotFile::read(&pending)?;
                 let (keys, data_key) = next.unlock(passphrase)?;
-                let conn = db::open(&db_path(dir), &data_key, false)?;
+                let conn = db::open(&db_path(dir), &data_key, profile, false)?;
                 fs::rename(&pending, &slot_file)
                     .map_err(|e| CoreError::io("finishing a key rotation", e))?;
                 (conn, keys, data_key)
@@ -465,6 +480,8 @@ impl Registry {
             actor,
             keys,
             data_key,
+            profile,
+            encrypted,
             batching: false,
         })
     }
@@ -578,6 +595,11 @@ impl Registry {
         Self::open_impl(dir, email, passphrase, clock, false)
     }
 
+    /// How the database file is encrypted (see `db::CipherProfile`).
+    pub fn cipher_profile(&self) -> db::CipherProfile {
+        self.profile
+    }
+
     /// Refuses an operation that writes files beside the database inside a batch (a rolled-back
     /// batch could not take the files back).
     pub(crate) fn refuse_in_batch(&self, what: &str) -> Result<()> {
@@ -629,9 +651,30 @@ impl Registry {
         audit::list(&self.conn, Some((entity_type, entity_id)), None)
     }
 
-    /// Recomputes the hash chain.
+    /// Recomputes the hash chain (split over the cores, each thread with its own read-only
+    /// connection, when the log is long).
     pub fn verify_log(&self) -> Result<audit::VerifyReport> {
-        audit::verify(&self.conn)
+        let open = self.reader_opener();
+        audit::verify_parallel(&self.conn, &audit::Split::per_core(&open))
+    }
+
+    /// `verify_log` split into exactly `threads` pieces (when there are that many events), one
+    /// thread each: the same report as one pass. For tests and benchmarks of the split.
+    pub fn verify_log_in(&self, threads: usize) -> Result<audit::VerifyReport> {
+        let open = self.reader_opener();
+        let split = audit::Split {
+            threads,
+            min_events: 1,
+            open: &open,
+        };
+        audit::verify_parallel(&self.conn, &split)
+    }
+
+    /// Opens read-only connections to this database from any thread.
+    fn reader_opener(&self) -> impl Fn() -> Result<Connection> + Sync + '_ {
+        let path = db_path(&self.dir);
+        let key = self.encrypted.then_some((&self.data_key, self.profile));
+        move || db::open_reader(&path, key)
     }
 
     /// Benchmarks only: the reference verification (every event parsed and canonicalised).
@@ -644,6 +687,7 @@ impl Registry {
     /// by `check_head`): event `seq` must still carry `hash`, and every later event is
     /// recomputed. Cheap on open; `verify_log` remains the check of the whole history.
     pub fn verify_log_from(&self, seq: i64, hash: &str) -> Result<audit::VerifyReport> {
-        audit::verify_from(&self.conn, seq, hash)
+        let open = self.reader_opener();
+        audit::verify_from_parallel(&self.conn, seq, hash, &audit::Split::per_core(&open))
     }
 }

@@ -90,6 +90,7 @@ fn integrity_problems(dir: &Path, key_hex: &str) -> Vec<String> {
     let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
     conn.execute_batch(&format!("PRAGMA key = \"x'{key_hex}'\";"))
         .unwrap();
+    conn.execute_batch(cipher_pragmas(dir)).unwrap();
     let mut out = Vec::new();
     for pragma in ["PRAGMA cipher_integrity_check", "PRAGMA integrity_check"] {
         let rows: rusqlite::Result<Vec<String>> = conn

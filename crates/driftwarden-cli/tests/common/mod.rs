@@ -181,6 +181,18 @@ impl Env {
         let hex: String = key.as_bytes().iter().map(|x| format!("{x:02x}")).collect();
         conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))
             .unwrap();
+        // The cipher profile the header names (none: SQLCipher 4's defaults).
+        let header: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.dir.join(driftwarden_core::HEADER_FILE)).unwrap(),
+        )
+        .unwrap();
+        match header.get("cipher").and_then(|c| c.as_str()) {
+            None => {}
+            Some("sqlcipher4-hmac-sha256") => conn
+                .execute_batch("PRAGMA cipher_hmac_algorithm = HMAC_SHA256;")
+                .unwrap(),
+            Some(other) => panic!("unknown cipher profile {other}"),
+        }
         conn
     }
 }

@@ -1,6 +1,7 @@
 //! Backups: one file holding an online copy of the encrypted database (SQLite backup API, still
-//! encrypted under the registry key), the key slots and the header. Nothing in it is plaintext but
-//! the header's format and registry id. Restoring unpacks it into a new folder.
+//! encrypted under the registry key, with the registry's cipher profile), the key slots and the
+//! header. Nothing in it is plaintext but the header's format, registry id and cipher profile.
+//! Restoring unpacks it into a new folder.
 
 use std::fs;
 use std::path::{Component, Path};
@@ -45,19 +46,17 @@ impl Registry {
         let result = (|| -> Result<BackupReport> {
             // The copy is keyed like the original, so the backup API copies encrypted pages.
             let copy_path = staging.join(DB_FILE);
-            (|| -> rusqlite::Result<()> {
+            (|| -> Result<()> {
                 let mut dst = Connection::open_with_flags(
                     &copy_path,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
                 )?;
                 dst.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-                let literal = self.data_key.sqlcipher_literal();
-                dst.execute_batch(&zeroize::Zeroizing::new(format!(
-                    "PRAGMA key = {};",
-                    literal.as_str()
-                )))?;
+                // Same key and cipher profile as the original (the header in the backup names it).
+                crate::db::apply_key(&dst, &self.data_key, self.profile)?;
                 let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
-                backup.run_to_completion(256, std::time::Duration::from_millis(5), None)
+                backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
+                Ok(())
             })()
             .map_err(|e| {
                 CoreError::Io(format!(

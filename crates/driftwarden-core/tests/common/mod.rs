@@ -83,6 +83,19 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// The SQLCipher settings a third party applies after `PRAGMA key`, from the cipher profile the
+/// registry header names (none: SQLCipher 4's defaults).
+pub fn cipher_pragmas(dir: &Path) -> &'static str {
+    let header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(driftwarden_core::HEADER_FILE)).unwrap())
+            .unwrap();
+    match header.get("cipher").and_then(|c| c.as_str()) {
+        None => "",
+        Some("sqlcipher4-hmac-sha256") => "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;",
+        Some(other) => panic!("unknown cipher profile {other}"),
+    }
+}
+
 /// Opens the database directly with the data key from `email`'s slot, as a third party would.
 pub fn raw_db(dir: &Path, email: &str, pass: &str) -> rusqlite::Connection {
     let slot = SlotFile::read(&slot_path(dir, email)).unwrap();
@@ -91,6 +104,7 @@ pub fn raw_db(dir: &Path, email: &str, pass: &str) -> rusqlite::Connection {
     let hex: String = key.as_bytes().iter().map(|x| format!("{x:02x}")).collect();
     conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))
         .unwrap();
+    conn.execute_batch(cipher_pragmas(dir)).unwrap();
     conn
 }
 
