@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! bench_scale run DIR [--plain] [--ingest ROWS]   one JSON object per line on stdout
+//! bench_scale ingest DIR [--plain] ROWS           only the import (and the memory after it)
 //! bench_scale export-plain DIR DEST              the unencrypted copy (the floor)
 //! ```
 //! Environment: `DRIFTWARDEN_PASSPHRASE`, `DRIFTWARDEN_NOW` (the seed's "now"), `BENCH_REPS`
@@ -40,6 +41,14 @@ fn thread_cpu_ms() -> f64 {
     t.sec as f64 * 1000.0 + t.nsec as f64 / 1e6
 }
 
+/// This process's CPU time in ms, all threads (CLOCK_PROCESS_CPUTIME_ID).
+fn process_cpu_ms() -> f64 {
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: as in `thread_cpu_ms`.
+    unsafe { clock_gettime(2, &mut t) };
+    t.sec as f64 * 1000.0 + t.nsec as f64 / 1e6
+}
+
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -64,6 +73,13 @@ fn emit(name: &str, fields: serde_json::Value) {
 /// Times `f` repeatedly (at least 3, at most `BENCH_REPS`, about 10 s in all) and prints p50/p95;
 /// `size` describes what one call returned.
 fn timed<T>(name: &str, mut f: impl FnMut() -> Result<T>, size: impl Fn(&T) -> String) {
+    // BENCH_ONLY="calendar|NHI": time only the queries whose name contains one of these (quick
+    // runs while working on a few of them; the full run ignores it).
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        if !only.split('|').any(|w| !w.is_empty() && name.contains(w)) {
+            return;
+        }
+    }
     let reps: usize = std::env::var("BENCH_REPS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -286,6 +302,127 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         |v| format!("{} NHIs", v.len()),
     );
     timed(
+        "calendar for a month, page (3 most overdue)",
+        || reg.calendar_page(today, today + Duration::days(30), None, Some(3), None),
+        |p| {
+            format!(
+                "{} items, {} overdue before",
+                p.items.len(),
+                p.overdue_before
+            )
+        },
+    );
+    timed(
+        "home: my next 14 days, page (3 most overdue)",
+        || {
+            reg.calendar_page(
+                today,
+                today + Duration::days(14),
+                Some(ADMIN),
+                Some(3),
+                None,
+            )
+        },
+        |p| {
+            format!(
+                "{} items, {} overdue before",
+                p.items.len(),
+                p.overdue_before
+            )
+        },
+    );
+    timed(
+        "calendar month view, query (3 most overdue, 5 NHI items a day)",
+        || {
+            reg.calendar_query(&CalendarQuery {
+                from: today.to_string(),
+                to: (today + Duration::days(41)).to_string(),
+                member: None,
+                overdue_limit: Some(3),
+                per_day_limit: Some(5),
+            })
+        },
+        |p| {
+            format!(
+                "{} items, {} more",
+                p.items.len(),
+                p.more.iter().map(|m| m.count).sum::<i64>()
+            )
+        },
+    );
+    timed(
+        "home: my next 14 days, query (3 most overdue, 5 NHI items a day)",
+        || {
+            reg.calendar_query(&CalendarQuery {
+                from: today.to_string(),
+                to: (today + Duration::days(14)).to_string(),
+                member: Some(ADMIN.into()),
+                overdue_limit: Some(3),
+                per_day_limit: Some(5),
+            })
+        },
+        |p| {
+            format!(
+                "{} items, {} more",
+                p.items.len(),
+                p.more.iter().map(|m| m.count).sum::<i64>()
+            )
+        },
+    );
+    timed(
+        "NHI list page, paged API (first 50)",
+        || {
+            reg.list_nhis_page(&NhiQuery {
+                limit: 50,
+                ..Default::default()
+            })
+        },
+        |p| format!("{} of {} rows", p.items.len(), p.total),
+    );
+    timed(
+        "NHI list page, paged API (finding rotation-overdue, 50)",
+        || {
+            reg.list_nhis_page(&NhiQuery {
+                finding: Some("rotation-overdue".into()),
+                limit: 50,
+                ..Default::default()
+            })
+        },
+        |p| format!("{} of {} rows", p.items.len(), p.total),
+    );
+    timed(
+        "NHI list page, paged API (any finding, search \"0042\", 50)",
+        || {
+            reg.list_nhis_page(&NhiQuery {
+                finding: Some("any".into()),
+                search: Some("0042".into()),
+                limit: 50,
+                ..Default::default()
+            })
+        },
+        |p| format!("{} of {} rows", p.items.len(), p.total),
+    );
+    timed(
+        "NHI posture (reference: every NHI in Rust)",
+        || reg.nhi_posture_reference(),
+        |p| format!("{} models", p.per_model.len()),
+    );
+    timed(
+        "NHI posture, home view (admin's models, no trend)",
+        || {
+            reg.nhi_posture_with(&PostureQuery {
+                model_owner: Some(ADMIN.into()),
+                trend: false,
+            })
+        },
+        |p| format!("{} models", p.per_model.len()),
+    );
+    timed(
+        "NHI posture, all models, no trend",
+        || reg.nhi_posture_with(&PostureQuery::default()),
+        |p| format!("{} models", p.per_model.len()),
+    );
+    timed(
         "NHI posture",
         || reg.nhi_posture(),
         |p| format!("{} models", p.per_model.len()),
@@ -295,6 +432,10 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         || reg.sweep(),
         |r| format!("{} escalated", r.escalated.len()),
     );
+    if std::env::var("BENCH_ONLY").is_ok() {
+        // A narrowed run: the interactive queries only (no verification, ingest).
+        return Ok(());
+    }
 
     {
         let mut val = open_as(dir, plain, "val1@seed.example", clock.clone())?;
@@ -307,11 +448,12 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         let _ = val.sweep();
     }
 
+    // Verification splits over the cores: the CPU time of the whole process (all its threads).
     let t = Instant::now();
-    let c = thread_cpu_ms();
+    let c = process_cpu_ms();
     let v = reg.verify_log()?;
     let secs = t.elapsed().as_secs_f64();
-    let cpu = thread_cpu_ms() - c;
+    let cpu = process_cpu_ms() - c;
     emit(
         "audit log verification",
         serde_json::json!({ "p50_ms": secs * 1000.0, "cpu_p50_ms": cpu, "cpu_rate": v.events as f64 / (cpu / 1000.0), "runs": 1, "ok": v.ok,
@@ -343,50 +485,101 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
     }
 
     if ingest_rows > 0 {
-        let models: i64 = reg.list_models()?.len() as i64;
-        let csv =
-            std::env::temp_dir().join(format!("bench-scale-ingest-{}.csv", std::process::id()));
-        {
-            let mut f =
-                std::io::BufWriter::new(std::fs::File::create(&csv).expect("temporary CSV"));
-            writeln!(f, "model,version,metric,value,observed_at").unwrap();
-            let start = now - Duration::seconds(ingest_rows as i64);
-            for r in 0..ingest_rows {
-                let m = r as i64 % models.max(1);
-                let at = start + Duration::seconds(r as i64);
-                writeln!(
-                    f,
-                    "model-{m:05},1.0,{},{:.4},{}",
-                    if r % 2 == 0 { "psi" } else { "drift_share" },
-                    0.03 + (r % 97) as f64 / 2000.0,
-                    at.format("%Y-%m-%dT%H:%M:%SZ")
-                )
-                .unwrap();
-            }
-        }
-        let cpu0 = cpu_seconds();
-        let t = Instant::now();
-        let report = reg.ingest_file(
-            &csv,
-            &IngestOptions {
-                format: IngestFormat::Csv,
-                model: None,
-                observed_at: None,
-            },
-            &mut |_| {},
-        )?;
-        let secs = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu0;
-        let _ = std::fs::remove_file(&csv);
-        emit(
-            "ingest of measurements (CSV)",
-            serde_json::json!({ "p50_ms": secs * 1000.0, "runs": 1, "size": format!("{} rows", report.rows),
-                "rate": report.rows as f64 / secs, "unit": "rows/s", "cpu_s": cpu }),
-        );
+        ingest(&mut reg, now, ingest_rows)?;
     }
     emit(
         "peak memory (VmHWM)",
         serde_json::json!({ "kib": vm_hwm_kib() }),
+    );
+    Ok(())
+}
+
+/// Times one import of `rows` generated measurements (two metrics over every model, one per
+/// second up to now) into the open registry.
+fn ingest(reg: &mut Registry, now: DateTime<Utc>, ingest_rows: usize) -> Result<()> {
+    let models: i64 = reg.list_models()?.len() as i64;
+    let csv = std::env::temp_dir().join(format!("bench-scale-ingest-{}.csv", std::process::id()));
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).expect("temporary CSV"));
+        writeln!(f, "model,version,metric,value,observed_at").unwrap();
+        let start = now - Duration::seconds(ingest_rows as i64);
+        for r in 0..ingest_rows {
+            let m = r as i64 % models.max(1);
+            let at = start + Duration::seconds(r as i64);
+            writeln!(
+                f,
+                "model-{m:05},1.0,{},{:.4},{}",
+                if r % 2 == 0 { "psi" } else { "drift_share" },
+                0.03 + (r % 97) as f64 / 2000.0,
+                at.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+            .unwrap();
+        }
+    }
+    let cpu0 = cpu_seconds();
+    let t = Instant::now();
+    let report = reg.ingest_file(
+        &csv,
+        &IngestOptions {
+            format: IngestFormat::Csv,
+            model: None,
+            observed_at: None,
+        },
+        &mut |_| {},
+    )?;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    let _ = std::fs::remove_file(&csv);
+    emit(
+        "ingest of measurements (CSV)",
+        serde_json::json!({ "p50_ms": secs * 1000.0, "runs": 1, "size": format!("{} rows", report.rows),
+            "rate": report.rows as f64 / secs, "unit": "rows/s", "cpu_s": cpu }),
+    );
+    Ok(())
+}
+
+fn vm_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// This process's I/O counters (`/proc/self/io`: bytes and read/write calls).
+fn proc_io() -> std::collections::BTreeMap<String, i64> {
+    std::fs::read_to_string("/proc/self/io")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_string(), v.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// `ingest DIR [--plain] ROWS`: only the import, then the memory it left behind.
+fn ingest_only(dir: &Path, plain: bool, rows: usize) -> Result<()> {
+    let now = now();
+    let mut reg = open(dir, plain, Arc::new(FixedClock(now)))?;
+    emit(
+        "open",
+        serde_json::json!({ "vm_rss_kib": vm_rss_kib(), "vm_hwm_kib": vm_hwm_kib() }),
+    );
+    let io0 = proc_io();
+    ingest(&mut reg, now, rows)?;
+    let io1 = proc_io();
+    let io: serde_json::Map<String, serde_json::Value> = io1
+        .iter()
+        .map(|(k, v)| (k.clone(), (v - io0.get(k).copied().unwrap_or(0)).into()))
+        .collect();
+    emit(
+        "after ingest",
+        serde_json::json!({ "vm_rss_kib": vm_rss_kib(), "vm_hwm_kib": vm_hwm_kib(), "io": io }),
     );
     Ok(())
 }
@@ -417,6 +610,22 @@ fn main() {
                 .unwrap_or(0);
             run(&dir, plain, ingest)
         }
+        Some("ingest") if args.len() >= 3 => {
+            let dir = PathBuf::from(&args[1]);
+            let plain = args.iter().any(|a| a == "--plain");
+            match args
+                .iter()
+                .skip(2)
+                .find(|a| *a != "--plain")
+                .and_then(|v| v.parse().ok())
+            {
+                Some(rows) => ingest_only(&dir, plain, rows),
+                None => {
+                    eprintln!("usage: bench_scale ingest DIR [--plain] ROWS");
+                    std::process::exit(2);
+                }
+            }
+        }
         Some("export-plain") if args.len() == 3 => Registry::open_unswept(
             Path::new(&args[1]),
             ADMIN,
@@ -426,7 +635,7 @@ fn main() {
         .and_then(|r| r.export_unencrypted_copy(Path::new(&args[2]))),
         _ => {
             eprintln!(
-                "usage: bench_scale run DIR [--plain] [--ingest ROWS] | export-plain DIR DEST"
+                "usage: bench_scale run DIR [--plain] [--ingest ROWS] | ingest DIR [--plain] ROWS | export-plain DIR DEST"
             );
             std::process::exit(2);
         }

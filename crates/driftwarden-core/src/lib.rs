@@ -21,12 +21,15 @@ use std::path::PathBuf;
 
 pub use audit::{AuditEventView, VerifyReport};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use db::{DB_FILE, SCHEMA_VERSION};
+pub use db::{CipherProfile, DB_FILE, SCHEMA_VERSION};
 pub use domain::*;
 pub use error::{CoreError, ErrorBody, Result};
 pub use ops::approvals::{ApprovalView, ApproveModel, GateItem};
 pub use ops::backup::{restore_backup, BackupReport};
-pub use ops::calendar::{CalendarItem, ALARM_DAYS_BEFORE};
+pub use ops::calendar::{
+    CalendarItem, CalendarPage, CalendarQuery, DayCount, KindCount, ALARM_DAYS_BEFORE,
+    MAX_RANGE_DAYS,
+};
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
 pub use ops::export::{AuditChain, AuditEntry, ModelRights, PackData, PackScope, PackSummaryData};
 pub use ops::heads::{default_state_dir, HeadCheck};
@@ -41,11 +44,12 @@ pub use ops::models::{
 };
 pub use ops::nhis::{
     Acceptance, AddNhi, DependentFinding, Finding, FindingCount, ModelPosture, NhiDetail,
-    NhiLinkView, NhiView, Posture, TrendPoint, UpdateNhi, FINDING_CODES, NHI_CSV_HEADER,
+    NhiLinkView, NhiPage, NhiQuery, NhiView, Posture, PostureQuery, TrendPoint, UpdateNhi,
+    FINDING_CODES, NHI_CSV_HEADER,
 };
 pub use ops::pages::{
-    downsample_min_max, ChartPoint, DriftSeries, ExceptionPage, ModelPage, ModelQuery,
-    CHART_POINTS, MAX_PAGE,
+    downsample_min_max, ChartPoint, DriftSeries, ExceptionPage, ModelPage, ModelQuery, ModelSort,
+    SortDirection, CHART_POINTS, MAX_PAGE,
 };
 pub use ops::seed::{seed_registry, SeedReport, SeedSpec, SEED_MEMBERS};
 pub use ops::sweep::{SweepItem, SweepReport};

@@ -248,3 +248,61 @@ fn pack_data_scopes_by_model_and_links_the_log_extract_with_gaps() {
         .iter()
         .all(|m| m.observed_at.starts_with("2026-10")));
 }
+
+#[test]
+fn approvers_home_lists_changed_thresholds_and_renewals_inside_the_window_only() {
+    let (t, mut ana) = Team::new();
+    governed_model(&mut ana, true);
+    let mut bob = t.open(BOB);
+    bob.approve_model(
+        "credit-risk",
+        &ApproveModel {
+            until: "2027-03-01".into(),
+            note: None,
+        },
+    )
+    .unwrap();
+    let kinds = |r: &Registry| -> Vec<(String, String)> {
+        r.inbox()
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| (i.kind, i.title))
+            .collect()
+    };
+    assert!(kinds(&bob).is_empty(), "approved for 119 more days");
+
+    // 31 days before expiry: still nothing; 30 days before: renew (the window is inclusive).
+    t.clock.set(2027, 1, 29);
+    assert!(kinds(&t.open(BOB)).is_empty());
+    t.clock.set(2027, 1, 30);
+    assert_eq!(
+        kinds(&t.open(BOB)),
+        [(
+            "renew".to_string(),
+            "Renew the approval of credit-risk before it expires".to_string()
+        )]
+    );
+
+    // Back well inside the approval: a proposed threshold change needs the approver.
+    t.clock.set(2026, 11, 3);
+    let mut ana = t.open(ADMIN);
+    ana.set_threshold(
+        "credit-risk",
+        &SetThreshold {
+            metric: "psi".into(),
+            breach: 0.3,
+            warn: Some(0.1),
+            direction: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        kinds(&t.open(BOB)),
+        [(
+            "approve".to_string(),
+            "Approve 1 changed threshold(s) of credit-risk".to_string()
+        )]
+    );
+    assert!(kinds(&ana).is_empty(), "the owner is not the approver");
+}

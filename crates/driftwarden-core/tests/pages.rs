@@ -78,7 +78,7 @@ fn pages_agree_with_the_full_lists() {
         })
         .is_err());
 
-    // Exceptions: newest first, like the full list.
+    // Exceptions: every one, in pages (order: see exceptions_open_filter_and_overdue_first_order).
     let all: Vec<i64> = reg
         .list_exceptions(None, None)
         .unwrap()
@@ -87,8 +87,8 @@ fn pages_agree_with_the_full_lists() {
         .collect();
     let first = reg.list_exceptions_page(None, None, 0, 3).unwrap();
     assert_eq!(first.total as usize, all.len());
-    let ids: Vec<i64> = first.items.iter().map(|e| e.id).collect();
-    assert_eq!(ids, all.iter().take(3).copied().collect::<Vec<_>>());
+    assert_eq!(first.items.len(), 3);
+    assert!(first.items.iter().all(|e| all.contains(&e.id)));
 
     // Audit log: keyset pages walk the whole log once, newest first.
     let head = reg.verify_log().unwrap().events;
@@ -185,4 +185,433 @@ fn a_failed_batch_leaves_nothing_and_member_changes_are_refused_inside() {
     })
     .unwrap();
     assert_eq!(reg.verify_log().unwrap().events, before.events + 3);
+}
+
+/// The seeded registry with models made to exercise search (a `%`, a `_`, mixed case), a second
+/// version of one name, and a retired model; opened as the admin at 2026-11-20.
+fn varied() -> (tempfile::TempDir, Registry) {
+    let (tmp, mut reg) = seeded();
+    for (name, version, owner, function, usage) in [
+        (
+            "Alpha_Scorer",
+            "1.0",
+            "owner3@seed.example",
+            "Quirky Underwriting",
+            "Ranks 100% of applications",
+        ),
+        (
+            "alphascorer",
+            "1.0",
+            "owner2@seed.example",
+            "Payments",
+            "Detects ZEBRA patterns",
+        ),
+        (
+            "model-00003",
+            "2.0",
+            "owner1@seed.example",
+            "Payments",
+            "Second version of model 3",
+        ),
+    ] {
+        reg.add_model(&AddModel {
+            name: name.into(),
+            version: version.into(),
+            owner: owner.into(),
+            intended_use: usage.into(),
+            business_function: function.into(),
+            risk_tier: "medium".into(),
+            deployment_mode: Some("shadow".into()),
+            regulated: false,
+        })
+        .unwrap();
+    }
+    // Retire a model the way users do: its owner decides an exception with "retire".
+    let dir = tmp.path().join("reg");
+    let candidates: Vec<(i64, String)> = reg
+        .list_exceptions(None, None)
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.state,
+                ExceptionState::Confirmed | ExceptionState::Escalated | ExceptionState::Recovered
+            )
+        })
+        .map(|e| (e.id, e.model))
+        .collect();
+    let mut retired = false;
+    for (id, model) in candidates {
+        let owner = reg.model(&model).unwrap().owner;
+        let mut as_owner = Registry::open_unswept(&dir, &owner, PASS, clock(2026, 11, 20)).unwrap();
+        let decided = as_owner.decide_exception(
+            id,
+            &DecideException {
+                disposition: "retire".into(),
+                rationale: "Replaced by the new scorer".into(),
+                follow_up: None,
+            },
+        );
+        if decided.is_ok() {
+            retired = true;
+            break;
+        }
+    }
+    assert!(retired, "no exception could be decided with retire");
+    (tmp, reg)
+}
+
+fn clock(y: i32, m: u32, d: u32) -> std::sync::Arc<dyn Clock> {
+    std::sync::Arc::new(FixedClock(Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap()))
+}
+
+/// Every page of a model query, walked 7 at a time, checking `total` on each page.
+fn all_models(reg: &Registry, q: &ModelQuery) -> Vec<ModelView> {
+    let mut out = Vec::new();
+    let mut total = None;
+    loop {
+        let p = reg
+            .list_models_page(&ModelQuery {
+                offset: out.len() as i64,
+                limit: 7,
+                ..q.clone()
+            })
+            .unwrap();
+        assert_eq!(*total.get_or_insert(p.total), p.total);
+        if p.items.is_empty() {
+            break;
+        }
+        out.extend(p.items);
+    }
+    assert_eq!(total.unwrap() as usize, out.len());
+    out
+}
+
+fn ids(models: &[ModelView]) -> Vec<i64> {
+    models.iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn every_model_sort_both_ways_matches_the_full_list_sorted_in_rust() {
+    let (_tmp, reg) = varied();
+    let full = reg.list_models().unwrap();
+    type Key = Box<dyn Fn(&ModelView) -> String>;
+    let keys: Vec<(ModelSort, Key)> = vec![
+        (
+            ModelSort::Name,
+            Box::new(|m| format!("{}\u{0}{}", m.name, m.version)),
+        ),
+        (ModelSort::Owner, Box::new(|m| m.owner.clone())),
+        (
+            ModelSort::RiskTier,
+            Box::new(|m| format!("{}", m.risk_tier as u8)),
+        ),
+        (
+            ModelSort::Status,
+            Box::new(|m| format!("{}", m.status as u8)),
+        ),
+        (
+            ModelSort::DeploymentMode,
+            Box::new(|m| m.deployment_mode.as_str().into()),
+        ),
+        (
+            ModelSort::ApprovalStatus,
+            Box::new(|m| m.approval_status.as_str().into()),
+        ),
+        // No approval (None) sorts first ascending, as NULL does in SQLite.
+        (
+            ModelSort::ApprovalExpiry,
+            Box::new(|m| match &m.approval_expires_on {
+                None => String::new(),
+                Some(d) => format!("~{d}"),
+            }),
+        ),
+        (ModelSort::Registered, Box::new(|m| m.created_at.clone())),
+    ];
+    for (sort, key) in keys {
+        let mut expected = full.clone();
+        expected.sort_by(|a, b| key(a).cmp(&key(b)).then(a.id.cmp(&b.id)));
+        // The key must take more than one value, else the test would prove little.
+        let distinct: std::collections::BTreeSet<String> = full.iter().map(&key).collect();
+        assert!(distinct.len() > 1, "{sort:?} has one value only");
+        let asc = all_models(
+            &reg,
+            &ModelQuery {
+                sort: Some(sort),
+                direction: Some(SortDirection::Asc),
+                ..Default::default()
+            },
+        );
+        assert_eq!(ids(&asc), ids(&expected), "{sort:?} ascending");
+        let desc = all_models(
+            &reg,
+            &ModelQuery {
+                sort: Some(sort),
+                direction: Some(SortDirection::Desc),
+                ..Default::default()
+            },
+        );
+        expected.reverse();
+        assert_eq!(ids(&desc), ids(&expected), "{sort:?} descending");
+    }
+    // No sort asked: by name then version, as the unpaged list.
+    assert_eq!(ids(&all_models(&reg, &ModelQuery::default())), ids(&full));
+    // Sorting combines with filters.
+    let low_by_owner = all_models(
+        &reg,
+        &ModelQuery {
+            risk_tier: Some("low".into()),
+            sort: Some(ModelSort::Owner),
+            direction: Some(SortDirection::Desc),
+            ..Default::default()
+        },
+    );
+    let mut expected: Vec<ModelView> = full
+        .iter()
+        .filter(|m| m.risk_tier == RiskTier::Low)
+        .cloned()
+        .collect();
+    expected.sort_by(|a, b| b.owner.cmp(&a.owner).then(b.id.cmp(&a.id)));
+    assert_eq!(ids(&low_by_owner), ids(&expected));
+    // The direction arrives as a word from the desktop; others are refused by name.
+    let q: ModelQuery =
+        serde_json::from_str(r#"{"sort":"approval_expiry","direction":"desc","limit":5}"#).unwrap();
+    assert_eq!(
+        (q.sort, q.direction),
+        (Some(ModelSort::ApprovalExpiry), Some(SortDirection::Desc))
+    );
+    let bad = serde_json::from_str::<ModelQuery>(r#"{"sort":"colour","limit":5}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("colour"), "{bad}");
+}
+
+#[test]
+fn the_approval_filter_matches_each_status_as_of_today_including_the_expiry_day() {
+    let (tmp, reg) = varied();
+    let full = reg.list_models().unwrap();
+    for status in ApprovalStatus::ALL {
+        let expected: Vec<ModelView> = full
+            .iter()
+            .filter(|m| m.approval_status == *status)
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty(), "no {status:?} model in the fixture");
+        let got = all_models(
+            &reg,
+            &ModelQuery {
+                approval_status: Some(status.as_str().into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(ids(&got), ids(&expected), "{status:?}");
+    }
+    let err = reg
+        .list_models_page(&ModelQuery {
+            approval_status: Some("granted".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("approval_status"), "{err}");
+
+    // The boundary: an approval is current the day before it expires and lapsed on that day.
+    let approved = full
+        .iter()
+        .find(|m| m.approval_status == ApprovalStatus::Approved)
+        .unwrap();
+    let expires = chrono::NaiveDate::parse_from_str(
+        approved.approval_expires_on.as_deref().unwrap(),
+        "%Y-%m-%d",
+    )
+    .unwrap();
+    drop(reg);
+    let dir = tmp.path().join("reg");
+    let on = |d: chrono::NaiveDate| {
+        use chrono::Datelike;
+        Registry::open_unswept(
+            &dir,
+            "admin@seed.example",
+            PASS,
+            clock(d.year(), d.month(), d.day()),
+        )
+        .unwrap()
+    };
+    let named = |reg: &Registry, status: &str| -> Vec<i64> {
+        ids(&all_models(
+            reg,
+            &ModelQuery {
+                approval_status: Some(status.into()),
+                ..Default::default()
+            },
+        ))
+    };
+    let day_before = on(expires.pred_opt().unwrap());
+    assert!(named(&day_before, "approved").contains(&approved.id));
+    assert!(!named(&day_before, "lapsed").contains(&approved.id));
+    drop(day_before);
+    let expiry_day = on(expires);
+    assert!(!named(&expiry_day, "approved").contains(&approved.id));
+    assert!(named(&expiry_day, "lapsed").contains(&approved.id));
+    // And the filter agrees with the unpaged list's derivation on that day, for every status.
+    let full = expiry_day.list_models().unwrap();
+    for status in ApprovalStatus::ALL {
+        let expected: Vec<i64> = full
+            .iter()
+            .filter(|m| m.approval_status == *status)
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(named(&expiry_day, status.as_str()), expected, "{status:?}");
+    }
+}
+
+#[test]
+fn search_covers_name_function_owner_and_use_with_literal_wildcards() {
+    let (_tmp, reg) = varied();
+    let full = reg.list_models().unwrap();
+    let search = |s: &str| -> Vec<i64> {
+        ids(&all_models(
+            &reg,
+            &ModelQuery {
+                search: Some(s.into()),
+                ..Default::default()
+            },
+        ))
+    };
+    let contains = |s: &str| -> Vec<i64> {
+        let s = s.trim().to_lowercase();
+        full.iter()
+            .filter(|m| {
+                [&m.name, &m.business_function, &m.owner, &m.intended_use]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&s))
+            })
+            .map(|m| m.id)
+            .collect()
+    };
+    let id_of = |name: &str| full.iter().find(|m| m.name == name).unwrap().id;
+    // One field each, case-insensitive; each term occurs in that field only.
+    assert_eq!(search("ALPHA_s"), vec![id_of("Alpha_Scorer")]); // name
+    assert_eq!(search("quirky underwriting"), vec![id_of("Alpha_Scorer")]); // business function
+    assert_eq!(search("zebra"), vec![id_of("alphascorer")]); // intended use
+    let by_owner = search("OWNER3@seed");
+    assert!(by_owner.len() > 1);
+    assert_eq!(by_owner, contains("owner3@seed"));
+    assert!(by_owner.iter().all(|id| full
+        .iter()
+        .any(|m| m.id == *id && m.owner == "owner3@seed.example")));
+    // % and _ match themselves, not any text or any character.
+    assert_eq!(search("_"), vec![id_of("Alpha_Scorer")]);
+    assert_eq!(search("100%"), vec![id_of("Alpha_Scorer")]);
+    assert_eq!(search("%"), vec![id_of("Alpha_Scorer")]);
+    assert_eq!(search("alpha%scorer"), Vec::<i64>::new());
+    assert_eq!(search("a_p"), Vec::<i64>::new());
+    // Broad terms agree with the same search done in Rust over the full list.
+    for term in [
+        "payments",
+        "model-0001",
+        "scale",
+        "seed.example",
+        " Retail ",
+    ] {
+        let expected = contains(term);
+        assert!(!expected.is_empty(), "{term}");
+        assert_eq!(search(term), expected, "{term}");
+    }
+    // A blank search is no filter.
+    assert_eq!(search("  "), ids(&full));
+}
+
+/// The deadline `overdue` checks for an exception in its state, if any.
+fn next_due(e: &ExceptionView) -> Option<&str> {
+    match e.state {
+        ExceptionState::Opened | ExceptionState::Validating => Some(&e.validate_by),
+        ExceptionState::Confirmed | ExceptionState::Escalated | ExceptionState::Recovered => {
+            Some(&e.decide_by)
+        }
+        _ => None,
+    }
+}
+
+fn all_exceptions(reg: &Registry, state: Option<&str>, model: Option<&str>) -> Vec<ExceptionView> {
+    let mut out = Vec::new();
+    loop {
+        let p = reg
+            .list_exceptions_page(state, model, out.len() as i64, 11)
+            .unwrap();
+        if p.items.is_empty() {
+            assert_eq!(p.total as usize, out.len());
+            break;
+        }
+        out.extend(p.items);
+    }
+    out
+}
+
+#[test]
+fn exceptions_open_filter_and_overdue_first_order() {
+    let (tmp, reg) = seeded();
+    drop(reg);
+    // A month on, without the sweep: some deadlines have passed, others not.
+    let reg = Registry::open_unswept(
+        &tmp.path().join("reg"),
+        "admin@seed.example",
+        PASS,
+        clock(2026, 12, 20),
+    )
+    .unwrap();
+    let mut full = reg.list_exceptions(None, None).unwrap();
+    // Overdue first, then the soonest deadline, then those without one; newest first in a tie.
+    full.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then(next_due(a).is_none().cmp(&next_due(b).is_none()))
+            .then(next_due(a).cmp(&next_due(b)))
+            .then(b.id.cmp(&a.id))
+    });
+    let overdue = full.iter().filter(|e| e.overdue).count();
+    assert!(
+        overdue > 0 && overdue < full.len(),
+        "{overdue} of {}",
+        full.len()
+    );
+    let ids = |v: &[ExceptionView]| v.iter().map(|e| e.id).collect::<Vec<_>>();
+
+    let any = all_exceptions(&reg, None, None);
+    assert_eq!(ids(&any), ids(&full));
+    assert!(any[..overdue].iter().all(|e| e.overdue));
+
+    let open: Vec<ExceptionView> = full
+        .iter()
+        .filter(|e| !e.state.is_final())
+        .cloned()
+        .collect();
+    assert!(open.len() < full.len() && !open.is_empty());
+    assert_eq!(ids(&all_exceptions(&reg, Some("open"), None)), ids(&open));
+    assert_eq!(ids(&all_exceptions(&reg, Some(" OPEN "), None)), ids(&open));
+
+    // One state, and one model, keep the same order.
+    let closed: Vec<ExceptionView> = full
+        .iter()
+        .filter(|e| e.state == ExceptionState::Closed)
+        .cloned()
+        .collect();
+    assert!(!closed.is_empty());
+    assert_eq!(
+        ids(&all_exceptions(&reg, Some("closed"), None)),
+        ids(&closed)
+    );
+    let model = open[0].model.clone();
+    let of_model: Vec<ExceptionView> = open.iter().filter(|e| e.model == model).cloned().collect();
+    assert_eq!(
+        ids(&all_exceptions(&reg, Some("open"), Some(&model))),
+        ids(&of_model)
+    );
+
+    let err = reg
+        .list_exceptions_page(Some("pending"), None, 0, 5)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("state") && err.contains("open"), "{err}");
 }

@@ -7,6 +7,8 @@ mod foundation;
 mod governance;
 mod inbox;
 mod nhi;
+mod nhi_sql;
 mod pages;
 mod properties;
+mod storage;
 mod tamper;

@@ -196,12 +196,21 @@ impl Registry {
         let proposed_of: std::collections::HashMap<i64, i64> = st
             .query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // Only the approver's models that can need them: not retired, and either a threshold
+        // change is proposed or the latest approval is not an active one expiring after the
+        // renewal window (the loop below decides exactly; this only skips certain no-ops).
+        let renew_horizon = today + chrono::Days::new(RENEW_WITHIN_DAYS as u64);
         let mut st = self.conn.prepare(&format!(
             "{MODEL_SELECT} WHERE m.id IN (SELECT model_id FROM decision_rights WHERE approver_id = ?1)
+               AND m.status != 'retired'
+               AND (EXISTS (SELECT 1 FROM thresholds t WHERE t.model_id = m.id AND t.status = 'proposed')
+                    OR NOT EXISTS (SELECT 1 FROM approvals a
+                        WHERE a.id = (SELECT max(a2.id) FROM approvals a2 WHERE a2.model_id = m.id)
+                          AND a.status = 'active' AND a.expires_on > ?2))
              ORDER BY m.id"
         ))?;
         let mine: Vec<ModelView> = st
-            .query_map([me], model_row)?
+            .query_map(params![me, renew_horizon.to_string()], model_row)?
             .map(|r| r.map(|v| finish(v, today)))
             .collect::<rusqlite::Result<_>>()?;
         let mut lapsed_approvals = Vec::new();

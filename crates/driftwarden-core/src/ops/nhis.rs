@@ -238,6 +238,23 @@ fn rotation_base(last_rotated: Option<&str>, created_at: &str) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
+/// `NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()`, without its general parser for the
+/// `YYYY-MM-DD` the registry stores (anything else takes the general parser).
+pub(crate) fn fast_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 fn plus_days(d: NaiveDate, n: i64) -> NaiveDate {
     d.checked_add_days(Days::new(n.max(0) as u64))
         .unwrap_or(NaiveDate::MAX)
@@ -339,6 +356,71 @@ fn findings_of(
     out
 }
 
+/// An NHI's next rotation date in SQL (alias `n`), the same as [`rotation_base`] + [`plus_days`]
+/// for the validated dates the registry stores. Written exactly like the expression of the index
+/// `nhis_rotation_due` (schema v5) so that range queries and counts read the index.
+pub(crate) const ROTATION_DUE_SQL: &str =
+    "date(coalesce(n.last_rotated, substr(n.created_at, 1, 10)), '+' || n.rotation_days || ' days')";
+
+/// Registers the SQL functions the finding predicates use (on every connection the opener makes):
+/// `dw_multi_env(environment)` and `dw_privileged(scopes)`, the Rust rules themselves, so SQL and
+/// [`findings_of`] cannot disagree.
+pub(crate) fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    // The list page, posture and calendar prepare about twenty statements between them: keep
+    // them all prepared (rusqlite's default cache holds 16).
+    conn.set_prepared_statement_cache_capacity(64);
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("dw_multi_env", 1, flags, |ctx| {
+        let env: Option<String> = ctx.get(0)?;
+        Ok(environments(env.as_deref()).len() > 1)
+    })?;
+    conn.create_scalar_function("dw_privileged", 1, flags, |ctx| {
+        let scopes: Option<String> = ctx.get(0)?;
+        let scopes: Vec<String> = scopes
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        Ok(scopes.iter().any(|s| is_privileged(s)))
+    })?;
+    Ok(())
+}
+
+/// SQL that is true when NHI `n` has the finding `code` as of `?1` (today,
+/// `YYYY-MM-DD`), accepted or not: the same rules as [`findings_of`]. Cheap built-in tests come
+/// first so the Rust functions only see candidates.
+pub(crate) fn finding_sql(code: &str) -> Option<String> {
+    let p = match code {
+        "rotation-overdue" => format!("?1 > {ROTATION_DUE_SQL}"),
+        "expired" => "n.expires <= ?1".into(),
+        "expiring" => "n.expires > ?1 AND n.expires <= date(?1, '+30 days')".into(),
+        "no-expiry" => "n.expires IS NULL".into(),
+        "orphaned" => "n.owner_id IN (SELECT id FROM members WHERE status != 'active')".into(),
+        // The first term is the WHERE of the partial index nhis_multi_env (schema v5).
+        "multi-environment" => "(instr(environment, ',') > 0 OR instr(environment, ';') > 0)
+            AND dw_multi_env(n.environment)"
+            .into(),
+        "shared" => {
+            "n.id IN (SELECT nhi_id FROM nhi_links GROUP BY nhi_id HAVING count(*) > 1)".into()
+        }
+        "human-use" => "n.human_use != 0".into(),
+        // The first term is the WHERE of the partial index nhis_privileged (schema v5).
+        "overprivileged" => "(instr(scopes, '*') > 0 OR instr(lower(scopes), 'admin') > 0
+            OR instr(lower(scopes), 'owner') > 0 OR instr(lower(scopes), 'full') > 0
+            OR instr(lower(scopes), 'all-access') > 0) AND dw_privileged(n.scopes)"
+            .into(),
+        _ => return None,
+    };
+    Some(format!("(n.status != 'revoked' AND ({p}))"))
+}
+
+/// SQL that is true when NHI `n` has the finding `code` open (not accepted) as of `?1`.
+pub(crate) fn open_finding_sql(code: &str) -> Option<String> {
+    let has = finding_sql(code)?;
+    Some(format!(
+        "({has} AND n.id NOT IN (SELECT nhi_id FROM nhi_acceptances WHERE finding = '{code}' AND until > ?1))"
+    ))
+}
+
 const NHI_SELECT: &str =
     "SELECT n.id, n.name, n.kind, n.system, o.email, o.status, n.environment, n.scopes,
     n.identifier, n.human_use, n.rotation_days, n.last_rotated, n.expires, n.status, n.revoked_at,
@@ -421,6 +503,32 @@ fn acceptances(conn: &Connection, today: NaiveDate) -> Result<HashMap<(i64, Stri
          JOIN members m ON m.id = a.accepted_by WHERE a.until > ?1 ORDER BY a.id",
     )?;
     let rows = st.query_map([today.to_string()], |r| {
+        Ok((
+            (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
+            Acceptance {
+                by: r.get(2)?,
+                at: r.get(3)?,
+                until: r.get(4)?,
+                reason: r.get(5)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The acceptances in force of some NHIs.
+fn acceptances_of(
+    conn: &Connection,
+    today: NaiveDate,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<(i64, String), Acceptance>> {
+    let ids = serde_json::to_string(&ids.collect::<Vec<_>>()).expect("ids");
+    let mut st = conn.prepare_cached(
+        "SELECT a.nhi_id, a.finding, m.email, a.accepted_at, a.until, a.reason FROM nhi_acceptances a
+         JOIN members m ON m.id = a.accepted_by
+         WHERE a.until > ?1 AND a.nhi_id IN (SELECT value FROM json_each(?2)) ORDER BY a.id",
+    )?;
+    let rows = st.query_map(params![today.to_string(), ids], |r| {
         Ok((
             (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
             Acceptance {
@@ -706,47 +814,57 @@ impl Registry {
     }
 
     fn nhis_where(&self, clause: &str, id: Option<i64>) -> Result<Vec<NhiView>> {
+        match id {
+            Some(id) => self.nhis_matching(clause, &[&id as &dyn rusqlite::ToSql], false),
+            None => self.nhis_matching(clause, &[], true),
+        }
+    }
+
+    /// The NHIs `clause` selects (parameters `args`), by name, with links and findings; `all`
+    /// reads every link at once (the whole inventory), else only the selected NHIs' links.
+    fn nhis_matching(
+        &self,
+        clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+        all: bool,
+    ) -> Result<Vec<NhiView>> {
         let today = self.clock.now().date_naive();
         let mut st = self
             .conn
-            .prepare(&format!("{NHI_SELECT} WHERE {clause} ORDER BY n.name"))?;
-        let mut rows = match id {
-            Some(id) => st
-                .query_map([id], nhi_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
-            None => st
-                .query_map([], nhi_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
-        };
+            .prepare_cached(&format!("{NHI_SELECT} WHERE {clause} ORDER BY n.name"))?;
+        let mut rows = st
+            .query_map(args, nhi_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut by_nhi: HashMap<i64, Vec<String>> = HashMap::new();
         {
-            // Only the links of the NHIs selected: one NHI's view must not read every link.
             let mut push = |l: rusqlite::Result<NhiLinkView>| -> Result<()> {
                 let l = l?;
                 by_nhi.entry(l.nhi_id).or_default().push(l.model);
                 Ok(())
             };
-            match id {
-                Some(id) => {
-                    let mut links = self.conn.prepare_cached(&format!(
-                        "{LINK_SELECT} WHERE l.nhi_id IN (SELECT n.id FROM nhis n WHERE {clause})
-                         ORDER BY m.name, m.version"
-                    ))?;
-                    for l in links.query_map([id], link_row)? {
-                        push(l)?;
-                    }
+            if all {
+                let mut links = self
+                    .conn
+                    .prepare_cached(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
+                for l in links.query_map([], link_row)? {
+                    push(l)?;
                 }
-                None => {
-                    let mut links = self
-                        .conn
-                        .prepare_cached(&format!("{LINK_SELECT} ORDER BY m.name, m.version"))?;
-                    for l in links.query_map([], link_row)? {
-                        push(l)?;
-                    }
+            } else {
+                // Only the links of the NHIs selected: one NHI's view must not read every link.
+                let mut links = self.conn.prepare_cached(&format!(
+                    "{LINK_SELECT} WHERE l.nhi_id IN (SELECT n.id FROM nhis n WHERE {clause})
+                     ORDER BY m.name, m.version"
+                ))?;
+                for l in links.query_map(args, link_row)? {
+                    push(l)?;
                 }
             }
         }
-        let accepted = acceptances(&self.conn, today)?;
+        let accepted = if all {
+            acceptances(&self.conn, today)?
+        } else {
+            acceptances_of(&self.conn, today, rows.iter().map(|v| v.id))?
+        };
         for v in &mut rows {
             v.linked_models = by_nhi.remove(&v.id).unwrap_or_default();
             v.findings = findings_of(v, today, &accepted);
@@ -1129,9 +1247,9 @@ impl Registry {
         self.nhi_by_id(id)
     }
 
-    /// Rotation compliance across the registry and per model, open findings by kind, and the
-    /// weekly trend over the last 12 weeks (computed from the rotation history).
-    pub fn nhi_posture(&self) -> Result<Posture> {
+    /// The reference computation of [`Registry::nhi_posture`]: materialises every NHI with its
+    /// findings in Rust. Kept for tests that check the SQL path against it; not for screens.
+    pub fn nhi_posture_reference(&self) -> Result<Posture> {
         let today = self.clock.now().date_naive();
         let all = self.list_nhis()?;
         let active: Vec<&NhiView> = all
@@ -1237,5 +1355,404 @@ impl Registry {
             per_model,
             trend,
         })
+    }
+}
+
+/// Filters and page of the NHI inventory; absent filters match everything.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(export)]
+pub struct NhiQuery {
+    /// Part of the name, kind, system, owner, environment, identifier or a linked model's name
+    /// (case-insensitive).
+    pub search: Option<String>,
+    /// api-key, service-account, oauth-client, … (an `NhiKind`)
+    pub kind: Option<String>,
+    /// active, revoked
+    pub status: Option<String>,
+    /// The environment field exactly as stored (the inventory's environment filter).
+    pub environment: Option<String>,
+    /// The owner's email ("mine" is the signed-in member's).
+    pub owner: Option<String>,
+    /// A finding code (`FINDING_CODES`), or `any`: NHIs with that (any) finding open, i.e. not
+    /// accepted.
+    pub finding: Option<String>,
+    #[serde(default)]
+    pub offset: i64,
+    /// 1..=500
+    pub limit: i64,
+}
+
+/// What [`Registry::nhi_posture_with`] computes.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(export)]
+pub struct PostureQuery {
+    /// Only the models this member owns in `per_model` (the home view); every model when absent.
+    pub model_owner: Option<String>,
+    /// Compute the 12-week trend (reads the rotation history); empty when false.
+    #[serde(default)]
+    pub trend: bool,
+}
+
+/// One page of NHIs, by name, with their links and findings, and how many match in all.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct NhiPage {
+    pub total: i64,
+    pub offset: i64,
+    pub items: Vec<NhiView>,
+}
+
+/// The joins every NHI query shares (`n` the NHI, `o` its owner).
+const NHI_FROM: &str = "FROM nhis n JOIN members o ON o.id = n.owner_id";
+
+impl Registry {
+    /// One page of the NHI inventory: the filters in SQL, findings computed for the page only.
+    pub fn list_nhis_page(&self, q: &NhiQuery) -> Result<NhiPage> {
+        use rusqlite::types::Value;
+        if q.offset < 0 {
+            return Err(CoreError::invalid("offset", "must not be negative"));
+        }
+        if !(1..=crate::ops::pages::MAX_PAGE).contains(&q.limit) {
+            return Err(CoreError::invalid(
+                "limit",
+                format!("must be between 1 and {}", crate::ops::pages::MAX_PAGE),
+            ));
+        }
+        let today = self.clock.now().date_naive();
+        // ?1 is always today (the finding predicates use it).
+        let mut args: Vec<Value> = vec![Value::Text(today.to_string())];
+        let mut conds: Vec<String> = Vec::new();
+        let mut arg = |conds: &mut Vec<String>, sql: &str, v: String| {
+            args.push(Value::Text(v));
+            conds.push(sql.replace('#', &format!("?{}", args.len())));
+        };
+        let given = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(k) = given(&q.kind) {
+            let k = NhiKind::parse("kind", &k)?;
+            arg(&mut conds, "n.kind = #", k.as_str().to_string());
+        }
+        if let Some(st) = given(&q.status) {
+            let st = NhiStatus::parse("status", &st)?;
+            arg(&mut conds, "n.status = #", st.as_str().to_string());
+        }
+        if let Some(e) = q.environment.as_deref().filter(|e| !e.is_empty()) {
+            arg(&mut conds, "coalesce(n.environment, '') = #", e.to_string());
+        }
+        if let Some(o) = given(&q.owner) {
+            arg(&mut conds, "o.email = #", o.to_lowercase());
+        }
+        if let Some(s) = given(&q.search) {
+            arg(
+                &mut conds,
+                "(instr(lower(n.name), #) > 0 OR instr(lower(n.kind), #) > 0
+                  OR instr(lower(n.system), #) > 0 OR instr(lower(o.email), #) > 0
+                  OR instr(lower(coalesce(n.environment, '')), #) > 0
+                  OR instr(lower(coalesce(n.identifier, '')), #) > 0
+                  OR n.id IN (SELECT l.nhi_id FROM nhi_links l JOIN models m ON m.id = l.model_id
+                              WHERE instr(lower(m.name), #) > 0
+                                 OR ((SELECT count(*) FROM models m2 WHERE m2.name = m.name) > 1
+                                     AND instr(lower(m.name || '@' || m.version), #) > 0)))",
+                s.to_lowercase(),
+            );
+        }
+        // The finding rules last: evaluated only on the rows the other filters keep.
+        if let Some(f) = given(&q.finding) {
+            let f = f.to_lowercase();
+            let sql = if f == "any" {
+                let any: Vec<String> = FINDING_CODES
+                    .iter()
+                    .filter_map(|c| open_finding_sql(c))
+                    .collect();
+                format!("({})", any.join(" OR "))
+            } else {
+                open_finding_sql(&f).ok_or_else(|| {
+                    CoreError::invalid(
+                        "finding",
+                        format!(
+                            "unknown finding {f:?}; expected any or one of: {}",
+                            FINDING_CODES.join(", ")
+                        ),
+                    )
+                })?
+            };
+            conds.push(sql);
+        }
+        conds.insert(0, "?1 IS NOT NULL".into());
+        let clause = conds.join(" AND ");
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) {NHI_FROM} WHERE {clause}"))?
+            .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        let ids: Vec<i64> = {
+            let mut page_args = args.clone();
+            page_args.push(Value::Integer(q.limit));
+            page_args.push(Value::Integer(q.offset));
+            let n = page_args.len();
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT n.id {NHI_FROM} WHERE {clause} ORDER BY n.name LIMIT ?{} OFFSET ?{n}",
+                n - 1
+            ))?;
+            let rows = st.query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let ids = serde_json::to_string(&ids).expect("ids");
+        let items = self.nhis_matching(
+            "n.id IN (SELECT value FROM json_each(?1))",
+            &[&ids as &dyn rusqlite::ToSql],
+            false,
+        )?;
+        Ok(NhiPage {
+            total,
+            offset: q.offset,
+            items,
+        })
+    }
+
+    /// Rotation compliance across the registry and per model, open findings by kind, and the
+    /// weekly trend over the last 12 weeks (computed from the rotation history). Counted with
+    /// aggregate SQL (the same rules as the findings of one NHI); see
+    /// [`Registry::nhi_posture_reference`].
+    pub fn nhi_posture(&self) -> Result<Posture> {
+        self.nhi_posture_with(&PostureQuery {
+            model_owner: None,
+            trend: true,
+        })
+    }
+
+    /// [`Registry::nhi_posture`] for a screen: `per_model` only for the models `model_owner`
+    /// owns (every model when absent), and the trend only when asked for (else empty).
+    pub fn nhi_posture_with(&self, q: &PostureQuery) -> Result<Posture> {
+        let today = self.clock.now().date_naive();
+        let t = today.to_string();
+        let pred = |c: &str| finding_sql(c).expect("a finding code");
+        // Each count reads an index of schema v5 (or the links) rather than every NHI.
+        let active: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM nhis WHERE status = 'active'")?
+            .query_row([], |r| r.get(0))?;
+        let mut counts = Vec::new();
+        for c in FINDING_CODES {
+            // Shared: from the links' index to the NHIs (`+` keeps the status index out of it).
+            let active = if *c == "shared" {
+                "+n.status = 'active'"
+            } else {
+                "n.status = 'active'"
+            };
+            counts.push(
+                self.conn
+                    .prepare_cached(&format!(
+                        "SELECT count(*) FROM nhis n WHERE {active} AND {} AND ?1 IS NOT NULL",
+                        pred(c)
+                    ))?
+                    .query_row([&t], |r| r.get::<_, i64>(0))?,
+            );
+        }
+        // The accepted findings that are current, on active NHIs.
+        let cases: Vec<String> = FINDING_CODES
+            .iter()
+            .map(|c| format!("WHEN '{c}' THEN {}", pred(c)))
+            .collect();
+        let accepted_sql = format!(
+            "SELECT DISTINCT a.nhi_id, a.finding FROM nhi_acceptances a CROSS JOIN nhis n ON n.id = a.nhi_id
+             WHERE a.until > ?1 AND n.status = 'active' AND (CASE a.finding {} ELSE 0 END)",
+            cases.join(" ")
+        );
+        let mut accepted_by_code: HashMap<String, i64> = HashMap::new();
+        {
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT x.finding, count(*) FROM ({accepted_sql}) x GROUP BY x.finding"
+            ))?;
+            for r in st.query_map([&t], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                let (c, n) = r?;
+                accepted_by_code.insert(c, n);
+            }
+        }
+        let overdue = counts[0];
+        let open_findings = FINDING_CODES
+            .iter()
+            .zip(&counts)
+            .map(|(c, n)| FindingCount {
+                code: c.to_string(),
+                owasp: owasp(c).into(),
+                count: n - accepted_by_code.get(*c).copied().unwrap_or(0),
+            })
+            .filter(|f| f.count > 0)
+            .collect();
+        let pct = |n: i64, overdue: i64| {
+            (n > 0).then(|| ((n - overdue) as f64 * 1000.0 / n as f64).round() / 10.0)
+        };
+        // Per model: its active NHIs, their rotation compliance and open findings.
+        let owner = q.model_owner.as_deref().map(|e| e.trim().to_lowercase());
+        // One member's models: from their models to the links to the NHIs, in that order
+        // (CROSS JOIN), not a scan of every NHI.
+        let (links, models) = if owner.is_some() {
+            (
+                "members w CROSS JOIN models wm ON wm.owner_id = w.id
+                 CROSS JOIN nhi_links l ON l.model_id = wm.id",
+                "w.email = ?2",
+            )
+        } else {
+            ("nhi_links l", "?2 IS NULL")
+        };
+        let accepted_models = if owner.is_some() {
+            // `+`: a filter on the few accepted links, not a probe per accepted NHI and model.
+            "+l.model_id IN (SELECT wm.id FROM members w JOIN models wm ON wm.owner_id = w.id
+                             WHERE w.email = ?2)"
+        } else {
+            "?2 IS NULL"
+        };
+        let mut accepted_by_model: HashMap<i64, i64> = HashMap::new();
+        {
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT l.model_id, count(*) FROM ({accepted_sql}) x CROSS JOIN nhi_links l ON l.nhi_id = x.nhi_id
+                 WHERE {accepted_models} GROUP BY l.model_id"
+            ))?;
+            for r in st.query_map(params![t, owner], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })? {
+                let (m, n) = r?;
+                accepted_by_model.insert(m, n);
+            }
+        }
+        // A predicate is NULL on NULL columns: 0 in a sum of findings.
+        let other_findings: Vec<String> = FINDING_CODES
+            .iter()
+            .filter(|c| **c != "rotation-overdue")
+            .map(|c| format!("coalesce({}, 0)", pred(c)))
+            .collect();
+        let mut per_model = Vec::new();
+        {
+            // Each linked NHI's findings once (MATERIALIZED: not flattened into the sums, which
+            // would compute its rotation date twice), then summed per model.
+            let mut st = self.conn.prepare_cached(&format!(
+                "WITH p AS MATERIALIZED (
+                     SELECT l.model_id AS model_id, coalesce({}, 0) AS overdue, {} AS other
+                     FROM {links} CROSS JOIN nhis n ON n.id = l.nhi_id
+                     WHERE n.status = 'active' AND {models})
+                 SELECT m.id, m.name, m.version, (SELECT count(*) FROM models m2 WHERE m2.name = m.name),
+                        x.nhis, x.overdue, x.findings
+                 FROM (SELECT model_id, count(*) AS nhis, sum(overdue) AS overdue,
+                              sum(overdue + other) AS findings
+                       FROM p GROUP BY model_id) x
+                 JOIN models m ON m.id = x.model_id ORDER BY m.name, m.version",
+                pred("rotation-overdue"),
+                other_findings.join(" + ")
+            ))?;
+            let rows = st.query_map(params![t, owner], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })?;
+            for r in rows {
+                let (id, name, version, versions, nhis, overdue, findings) = r?;
+                per_model.push(ModelPosture {
+                    model: if versions > 1 {
+                        format!("{name}@{version}")
+                    } else {
+                        name
+                    },
+                    nhis,
+                    rotation_compliance_pct: pct(nhis, overdue),
+                    open_findings: findings - accepted_by_model.get(&id).copied().unwrap_or(0),
+                });
+            }
+        }
+        Ok(Posture {
+            active_nhis: active,
+            rotation_compliance_pct: pct(active, overdue),
+            open_findings,
+            per_model,
+            trend: if q.trend {
+                self.rotation_trend(today)?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// Weekly rotation compliance over the last 12 weeks, oldest first: for each week's day, the
+    /// NHIs that existed and were not revoked, compliant when their latest rotation on or before
+    /// that day (else their registration) was within policy. One pass over the NHIs and one over
+    /// the rotation history's index, both in NHI order.
+    fn rotation_trend(&self, today: NaiveDate) -> Result<Vec<TrendPoint>> {
+        let days: Vec<NaiveDate> = (0..12)
+            .rev()
+            .map(|weeks| {
+                today
+                    .checked_sub_days(Days::new(weeks * 7))
+                    .unwrap_or(today)
+            })
+            .collect();
+        let mut existing = [0i64; 12];
+        let mut ok = [0i64; 12];
+        let mut nhis = self.conn.prepare_cached(
+            "SELECT id, substr(created_at, 1, 10), substr(revoked_at, 1, 10), rotation_days
+             FROM nhis ORDER BY id",
+        )?;
+        let mut rots = self.conn.prepare_cached(
+            "SELECT nhi_id, rotated_on FROM nhi_rotations ORDER BY nhi_id, rotated_on",
+        )?;
+        let mut rot_rows = rots.query([])?;
+        let mut pending: Option<(i64, Option<NaiveDate>)> = None;
+        let mut history: Vec<NaiveDate> = Vec::new();
+        let date = |s: &str| fast_date(s);
+        let mut rows = nhis.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let created = date(&r.get::<_, String>(1)?).unwrap_or(NaiveDate::MIN);
+            let revoked: Option<NaiveDate> = r
+                .get::<_, Option<String>>(2)?
+                .map(|s| date(&s).unwrap_or(NaiveDate::MIN));
+            let rotation_days: i64 = r.get(3)?;
+            history.clear();
+            loop {
+                if pending.is_none() {
+                    pending = match rot_rows.next()? {
+                        Some(x) => Some((x.get(0)?, x.get_ref(1)?.as_str().ok().and_then(date))),
+                        None => break,
+                    };
+                }
+                let (nid, on) = pending.expect("a rotation");
+                if nid > id {
+                    break;
+                }
+                if nid == id {
+                    if let Some(d) = on {
+                        history.push(d);
+                    }
+                }
+                pending = None;
+            }
+            for (i, day) in days.iter().enumerate() {
+                if created > *day || revoked.is_some_and(|r| r <= *day) {
+                    continue;
+                }
+                existing[i] += 1;
+                let last = history.iter().rev().find(|d| **d <= *day).copied();
+                if *day <= plus_days(last.unwrap_or(created), rotation_days) {
+                    ok[i] += 1;
+                }
+            }
+        }
+        Ok(days
+            .iter()
+            .enumerate()
+            .map(|(i, day)| TrendPoint {
+                date: day.to_string(),
+                rotation_compliance_pct: (existing[i] > 0)
+                    .then(|| (ok[i] as f64 * 1000.0 / existing[i] as f64).round() / 10.0),
+            })
+            .collect())
     }
 }

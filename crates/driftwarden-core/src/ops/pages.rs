@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::audit::AuditEventView;
-use crate::domain::{DeploymentMode, ExceptionState, ModelStatus, RiskTier};
+use crate::domain::{ApprovalStatus, DeploymentMode, ExceptionState, ModelStatus, RiskTier};
 use crate::error::{CoreError, Result};
 use crate::ops::exceptions::{ex_row, ExceptionView, EX_SELECT};
 use crate::ops::models::{finish, model_row, resolve_model, ModelView, MODEL_SELECT};
@@ -42,15 +42,80 @@ pub struct ModelQuery {
     pub deployment_mode: Option<String>,
     /// The accountable owner's email.
     pub owner: Option<String>,
-    /// Part of the name (case-insensitive).
+    /// approved, pending, lapsed, retired: the approval state as of the registry's today (see
+    /// `ModelView::approval_status`).
+    #[serde(default)]
+    pub approval_status: Option<String>,
+    /// Part of the name, business function, owner email or intended use (case-insensitive for
+    /// ASCII; `%` and `_` match themselves).
     pub search: Option<String>,
+    /// The column to order by (name when absent); ties are broken by id.
+    #[serde(default)]
+    pub sort: Option<ModelSort>,
+    /// Ascending when absent.
+    #[serde(default)]
+    pub direction: Option<SortDirection>,
     #[serde(default)]
     pub offset: i64,
     /// 1..=500
     pub limit: i64,
 }
 
-/// One page of models, by name and version, and how many match in all.
+/// What the model list can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ModelSort {
+    /// Name, then version.
+    #[default]
+    Name,
+    /// The accountable owner's email.
+    Owner,
+    /// high, medium, low.
+    RiskTier,
+    /// active, paused, rolled-back, retired.
+    Status,
+    /// canary, production, shadow (alphabetical).
+    DeploymentMode,
+    /// approved, lapsed, pending, retired (alphabetical), as of today.
+    ApprovalStatus,
+    /// The latest approval's expiry; models never approved come first ascending.
+    ApprovalExpiry,
+    /// When the model was registered.
+    Registered,
+}
+
+/// Ascending or descending; descending is the exact reverse of ascending (ties included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// The approval state of `m` as of `?7` (today, `YYYY-MM-DD`) from its latest approval `la`:
+/// the same rule as `ops::models::finish`.
+const APPROVAL_STATUS_SQL: &str = "(CASE WHEN m.status = 'retired' THEN 'retired'
+    WHEN la.status = 'active' AND la.expires_on > ?7 THEN 'approved'
+    WHEN la.status IN ('active', 'lapsed') THEN 'lapsed' ELSE 'pending' END)";
+
+/// The models, their owners and their latest approvals, for filtering and ordering.
+const MODEL_FROM: &str = "FROM models m JOIN members o ON o.id = m.owner_id
+    LEFT JOIN approvals la ON la.id = (SELECT max(a.id) FROM approvals a WHERE a.model_id = m.id)";
+
+/// A `LIKE` pattern matching `s` anywhere, with `\`, `%` and `_` escaped (use `ESCAPE '\'`).
+fn contains_pattern(s: &str) -> String {
+    format!(
+        "%{}%",
+        s.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+/// One page of models in the order asked for, and how many match in all.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ModelPage {
@@ -59,7 +124,8 @@ pub struct ModelPage {
     pub items: Vec<ModelView>,
 }
 
-/// One page of exceptions, newest first, and how many match in all.
+/// One page of exceptions, overdue first, then by soonest next deadline, then newest; and how
+/// many match in all.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ExceptionPage {
@@ -138,7 +204,7 @@ pub fn downsample_min_max(points: Vec<ChartPoint>, max: usize) -> Vec<ChartPoint
 }
 
 impl Registry {
-    /// A page of the model list, filtered in the database.
+    /// A page of the model list, filtered and ordered in the database.
     pub fn list_models_page(&self, q: &ModelQuery) -> Result<ModelPage> {
         let (offset, limit) = page_bounds(q.offset, q.limit)?;
         let tier = q
@@ -156,45 +222,73 @@ impl Registry {
             .as_deref()
             .map(|t| DeploymentMode::parse("deployment_mode", t))
             .transpose()?;
+        let approval = q
+            .approval_status
+            .as_deref()
+            .map(|t| ApprovalStatus::parse("approval_status", t))
+            .transpose()?;
         let owner = q.owner.as_deref().map(|o| o.trim().to_lowercase());
         let search = q
             .search
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| {
-                format!(
-                    "%{}%",
-                    s.replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                )
-            });
-        let filter = "(?1 IS NULL OR m.risk_tier = ?1) AND (?2 IS NULL OR m.status = ?2)
+            .map(contains_pattern);
+        let filter = format!(
+            "(?1 IS NULL OR m.risk_tier = ?1) AND (?2 IS NULL OR m.status = ?2)
              AND (?3 IS NULL OR m.deployment_mode = ?3) AND (?4 IS NULL OR o.email = ?4)
-             AND (?5 IS NULL OR m.name LIKE ?5 ESCAPE '\\')";
-        let (tier, status, mode) = (
+             AND (?5 IS NULL OR m.name LIKE ?5 ESCAPE '\\' OR m.business_function LIKE ?5 ESCAPE '\\'
+                  OR o.email LIKE ?5 ESCAPE '\\' OR m.intended_use LIKE ?5 ESCAPE '\\')
+             AND (?6 IS NULL OR {APPROVAL_STATUS_SQL} = ?6)"
+        );
+        let dir = match q.direction.unwrap_or_default() {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        };
+        let key = match q.sort.unwrap_or_default() {
+            ModelSort::Name => format!("m.name {dir}, m.version {dir}"),
+            ModelSort::Owner => format!("o.email {dir}"),
+            ModelSort::RiskTier => {
+                format!("CASE m.risk_tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END {dir}")
+            }
+            ModelSort::Status => format!(
+                "CASE m.status WHEN 'active' THEN 0 WHEN 'paused' THEN 1
+                 WHEN 'rolled-back' THEN 2 ELSE 3 END {dir}"
+            ),
+            ModelSort::DeploymentMode => format!("m.deployment_mode {dir}"),
+            ModelSort::ApprovalStatus => format!("{APPROVAL_STATUS_SQL} {dir}"),
+            ModelSort::ApprovalExpiry => format!("la.expires_on {dir}"),
+            ModelSort::Registered => format!("m.created_at {dir}"),
+        };
+        let today = self.clock.now().date_naive();
+        let today_s = today.format("%Y-%m-%d").to_string();
+        let (tier, status, mode, approval) = (
             tier.map(|t| t.as_str()),
             status.map(|s| s.as_str()),
             mode.map(|m| m.as_str()),
+            approval.map(|a| a.as_str()),
         );
         let total: i64 = self.conn.query_row(
-            &format!(
-                "SELECT count(*) FROM models m JOIN members o ON o.id = m.owner_id WHERE {filter}"
-            ),
-            params![tier, status, mode, owner, search],
+            &format!("SELECT count(*) {MODEL_FROM} WHERE {filter}"),
+            params![tier, status, mode, owner, search, approval, today_s],
             |r| r.get(0),
         )?;
-        let today = self.clock.now().date_naive();
+        // The page's ids first (no per-row subqueries but the latest approval), then the rows.
         let mut st = self.conn.prepare_cached(&format!(
-            "{MODEL_SELECT} WHERE {filter} ORDER BY m.name, m.version LIMIT ?6 OFFSET ?7"
+            "SELECT m.id {MODEL_FROM} WHERE {filter} ORDER BY {key}, m.id {dir} LIMIT ?8 OFFSET ?9"
         ))?;
-        let items = st
+        let ids = st
             .query_map(
-                params![tier, status, mode, owner, search, limit, offset],
-                model_row,
+                params![tier, status, mode, owner, search, approval, today_s, limit, offset],
+                |r| r.get::<_, i64>(0),
             )?
-            .map(|r| r.map(|v| finish(v, today)))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut one = self
+            .conn
+            .prepare_cached(&format!("{MODEL_SELECT} WHERE m.id = ?1"))?;
+        let items = ids
+            .iter()
+            .map(|id| one.query_row([id], model_row).map(|v| finish(v, today)))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(ModelPage {
             total,
@@ -203,7 +297,9 @@ impl Registry {
         })
     }
 
-    /// A page of exceptions, newest first, optionally by state and model.
+    /// A page of exceptions, optionally of one state (or `open`: any but closed and dismissed)
+    /// and one model; overdue first, then by soonest next deadline (the one `overdue` checks),
+    /// then newest.
     pub fn list_exceptions_page(
         &self,
         state: Option<&str>,
@@ -212,24 +308,65 @@ impl Registry {
         limit: i64,
     ) -> Result<ExceptionPage> {
         let (offset, limit) = page_bounds(offset, limit)?;
-        let state = state
-            .map(|s| ExceptionState::parse("state", s))
-            .transpose()?;
-        let model_id = model.map(|m| resolve_model(&self.conn, m)).transpose()?;
-        let filter = "(?1 IS NULL OR e.state = ?1) AND (?2 IS NULL OR e.model_id = ?2)";
+        let mut clauses: Vec<String> = Vec::new();
+        match state.map(str::trim) {
+            None | Some("") => {}
+            Some(s) if s.eq_ignore_ascii_case("open") => {
+                let open: Vec<String> = ExceptionState::ALL
+                    .iter()
+                    .filter(|s| !s.is_final())
+                    .map(|s| format!("'{}'", s.as_str()))
+                    .collect();
+                clauses.push(format!("e.state IN ({})", open.join(", ")));
+            }
+            Some(s) => {
+                let st = ExceptionState::parse("state", s).map_err(|_| {
+                    CoreError::invalid(
+                        "state",
+                        format!(
+                            "unknown value {s:?}; expected open or one of: {}",
+                            ExceptionState::ALL
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?;
+                clauses.push(format!("e.state = '{}'", st.as_str()));
+            }
+        }
+        if let Some(m) = model {
+            clauses.push(format!("e.model_id = {}", resolve_model(&self.conn, m)?));
+        }
+        let filter = if clauses.is_empty() {
+            "1".to_string()
+        } else {
+            clauses.join(" AND ")
+        };
         let total: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM exceptions e WHERE {filter}"),
-            params![state.map(|s| s.as_str()), model_id],
+            [],
             |r| r.get(0),
         )?;
+        // The deadline `overdue` checks in each state (none once decided). An exception is
+        // overdue exactly when that date is before today, so soonest deadline first puts the
+        // overdue ones first, most overdue on top, whatever today is.
+        let due = "(CASE WHEN e.state IN ('opened', 'validating') THEN e.validate_by
+            WHEN e.state IN ('confirmed', 'escalated', 'recovered') THEN e.decide_by END)";
         let mut st = self.conn.prepare_cached(&format!(
-            "{EX_SELECT} WHERE {filter} ORDER BY e.id DESC LIMIT ?3 OFFSET ?4"
+            "SELECT e.id FROM exceptions e WHERE {filter}
+             ORDER BY {due} IS NULL, {due}, e.id DESC LIMIT ?1 OFFSET ?2"
         ))?;
-        let mut items = st
-            .query_map(
-                params![state.map(|s| s.as_str()), model_id, limit, offset],
-                ex_row,
-            )?
+        let ids = st
+            .query_map(params![limit, offset], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut one = self
+            .conn
+            .prepare_cached(&format!("{EX_SELECT} WHERE e.id = ?1"))?;
+        let mut items = ids
+            .iter()
+            .map(|id| one.query_row([id], ex_row))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for v in &mut items {
             self.fill_exception(v)?;

@@ -2,6 +2,7 @@
 import type { ExceptionView } from "./ExceptionView";
 
 /**
- * One page of exceptions, newest first, and how many match in all.
+ * One page of exceptions, overdue first, then by soonest next deadline, then newest; and how
+ * many match in all.
  */
 export type ExceptionPage = { total: number, offset: number, items: Array<ExceptionView>, };

@@ -2,6 +2,6 @@
 import type { ModelView } from "./ModelView";
 
 /**
- * One page of models, by name and version, and how many match in all.
+ * One page of models in the order asked for, and how many match in all.
  */
 export type ModelPage = { total: number, offset: number, items: Array<ModelView>, };
