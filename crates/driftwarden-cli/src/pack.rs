@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::Args;
 
 use driftwarden_core::{CoreError, PackScope, Registry};
-use driftwarden_pack::{verify_pack, write_pack, PackSummary};
+use driftwarden_pack::{verify_pack, write_pack_with, PackSummary};
 
 #[derive(Args)]
 pub struct PackArgs {
@@ -52,7 +52,8 @@ pub fn run_pack(
         to: args.to.clone(),
         model: args.model.clone(),
     };
-    let data = reg.pack_data(&scope)?;
+    // The outline only: measurements and the log extract are streamed from the registry.
+    let data = reg.pack_outline(&scope)?;
     let chain_ok = data.audit_chain.verified;
     let exporter = data.exported_by.email.clone();
     let tty = std::io::stderr().is_terminal();
@@ -62,8 +63,9 @@ pub fn run_pack(
             let _ = std::io::stderr().flush();
         }
     };
-    let summary: PackSummary = write_pack(
+    let summary: PackSummary = write_pack_with(
         &data,
+        &reg,
         &|bytes| reg.sign_with_my_key(bytes),
         &args.out,
         &mut progress,

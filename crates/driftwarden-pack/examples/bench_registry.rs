@@ -45,12 +45,14 @@ fn pack(dir: &std::path::Path, out: &std::path::Path, pass: &str) -> Result<(), 
     ));
     let dana = Registry::open(dir, DANA, pass, now)?;
     let t_open = t0.elapsed().as_secs_f64();
-    let data = dana.pack_data(&PackScope::default())?;
+    // As the CLI and the desktop do: the outline, measurements and log streamed.
+    let data = dana.pack_outline(&PackScope::default())?;
     let t_data = t0.elapsed().as_secs_f64();
     let mut last = Instant::now();
     let mut stages = Vec::new();
-    let summary = driftwarden_pack::write_pack(
+    let summary = driftwarden_pack::write_pack_with(
         &data,
+        &dana,
         &|b| dana.sign_with_my_key(b),
         out,
         &mut |stage, _| {
@@ -59,7 +61,7 @@ fn pack(dir: &std::path::Path, out: &std::path::Path, pass: &str) -> Result<(), 
         },
     )?;
     let total = t0.elapsed().as_secs_f64();
-    eprintln!("open {t_open:.2} s, pack_data {:.2} s", t_data - t_open);
+    eprintln!("open {t_open:.2} s, pack_outline {:.2} s", t_data - t_open);
     for (stage, secs) in stages {
         eprintln!("  before {stage}: {secs:.2} s");
     }

@@ -15,12 +15,13 @@ use driftwarden_core::audit::{chain_hash, event_canonical_bytes, GENESIS_HASH};
 use driftwarden_core::{AuditEntry, PackData};
 use serde_json::{json, Value};
 
-use crate::PackError;
+use crate::{FileEntry, FileOut, PackError};
 
 pub const EXTRACT_FORMAT: &str = "driftwarden-audit-extract-v1";
 
+/// What the extract holds, once written.
 pub struct Extract {
-    pub bytes: Vec<u8>,
+    pub entry: FileEntry,
     /// Events in full, and gap lines.
     pub events: usize,
     pub gaps: usize,
@@ -31,71 +32,90 @@ pub struct Extract {
     pub last_at: Option<String>,
 }
 
-pub fn render(data: &PackData) -> Result<Extract, PackError> {
-    let mut out = Vec::with_capacity(data.audit.len() * 300 + 512);
-    let line = |out: &mut Vec<u8>, v: &Value| -> Result<(), PackError> {
-        serde_json::to_writer(&mut *out, v).map_err(|e| PackError::Data(e.to_string()))?;
-        out.push(b'\n');
-        Ok(())
-    };
-    line(
-        &mut out,
-        &json!({
-            "type": "header",
-            "format": EXTRACT_FORMAT,
-            "registry_id": data.registry_id,
-            "genesis_hash": GENESIS_HASH,
-            "events_total": data.audit_chain.events_total,
-            "scope": data.scope,
-        }),
-    )?;
-    let (mut events, mut gaps) = (0, 0);
-    let (mut first_at, mut last_at) = (None, None);
-    let mut last_seq = 0i64;
-    for entry in &data.audit {
+/// Writes the extract line by line as the entries arrive.
+pub struct ExtractWriter {
+    out: FileOut,
+    events: usize,
+    gaps: usize,
+    first_at: Option<String>,
+    last_at: Option<String>,
+    last_seq: i64,
+}
+
+fn line(out: &mut FileOut, v: &impl serde::Serialize) -> Result<(), PackError> {
+    serde_json::to_writer(&mut *out, v).map_err(|e| out.error(e))?;
+    out.write_bytes(b"\n")
+}
+
+impl ExtractWriter {
+    pub fn create(dir: &std::path::Path, data: &PackData) -> Result<Self, PackError> {
+        let mut out = FileOut::create(dir, crate::AUDIT_LOG)?;
+        line(
+            &mut out,
+            &json!({
+                "type": "header",
+                "format": EXTRACT_FORMAT,
+                "registry_id": data.registry_id,
+                "genesis_hash": GENESIS_HASH,
+                "events_total": data.audit_chain.events_total,
+                "scope": data.scope,
+            }),
+        )?;
+        Ok(ExtractWriter {
+            out,
+            events: 0,
+            gaps: 0,
+            first_at: None,
+            last_at: None,
+            last_seq: 0,
+        })
+    }
+
+    pub fn push(&mut self, entry: &AuditEntry) -> Result<(), PackError> {
         match entry {
             AuditEntry::Event(e) => {
-                events += 1;
-                if first_at.is_none() {
-                    first_at = Some(e.at.clone());
+                self.events += 1;
+                if self.first_at.is_none() {
+                    self.first_at = Some(e.at.clone());
                 }
-                last_at = Some(e.at.clone());
-                last_seq = e.seq;
+                self.last_at = Some(e.at.clone());
+                self.last_seq = e.seq;
                 line(
-                    &mut out,
+                    &mut self.out,
                     &json!({
                         "type": "event", "seq": e.seq, "at": e.at, "actor": e.actor,
                         "operation": e.operation, "entity_type": e.entity_type,
                         "entity_id": e.entity_id, "payload": e.payload,
                         "prev_hash": e.prev_hash, "hash": e.hash,
                     }),
-                )?;
+                )
             }
             AuditEntry::Gap { last_seq: l, .. } => {
-                gaps += 1;
-                last_seq = *l;
-                serde_json::to_writer(&mut out, entry)
-                    .map_err(|e| PackError::Data(e.to_string()))?;
-                out.push(b'\n');
+                self.gaps += 1;
+                self.last_seq = *l;
+                line(&mut self.out, entry)
             }
         }
     }
-    let head = if data.audit.is_empty() {
-        GENESIS_HASH.to_string()
-    } else {
-        data.audit_chain.head.clone()
-    };
-    line(
-        &mut out,
-        &json!({ "type": "head", "seq": last_seq, "hash": head }),
-    )?;
-    Ok(Extract {
-        bytes: out,
-        events,
-        gaps,
-        first_at,
-        last_at,
-    })
+
+    pub fn finish(mut self, data: &PackData) -> Result<Extract, PackError> {
+        let head = if self.events + self.gaps == 0 {
+            GENESIS_HASH.to_string()
+        } else {
+            data.audit_chain.head.clone()
+        };
+        line(
+            &mut self.out,
+            &json!({ "type": "head", "seq": self.last_seq, "hash": head }),
+        )?;
+        Ok(Extract {
+            entry: self.out.finish()?,
+            events: self.events,
+            gaps: self.gaps,
+            first_at: self.first_at,
+            last_at: self.last_at,
+        })
+    }
 }
 
 /// What a verified extract holds.
@@ -123,19 +143,45 @@ fn int_field(v: &Value, key: &str, lineno: usize) -> Result<i64, String> {
         .ok_or_else(|| format!("line {lineno}: {key:?} is not an integer"))
 }
 
-/// Verifies an extract on its own. The error names the line (1-based) and what is wrong.
-pub fn verify(text: &str) -> Result<ExtractCheck, String> {
-    if !text.ends_with('\n') {
-        return Err("the file does not end with a newline (truncated?)".into());
-    }
-    let lines: Vec<&str> = text[..text.len() - 1].split('\n').collect();
-    if lines.len() < 2 {
-        return Err("fewer than two lines (header and head)".into());
-    }
-    let parse = |i: usize| -> Result<Value, String> {
-        serde_json::from_str(lines[i]).map_err(|e| format!("line {}: not JSON ({e})", i + 1))
+/// Verifies an extract on its own, reading it line by line (memory does not grow with its
+/// length). The error names the line (1-based) and what is wrong.
+pub fn verify_reader(mut r: impl std::io::BufRead) -> Result<ExtractCheck, String> {
+    // Reads the next line (without its newline); None at the end. `ended` tells whether the
+    // line read last ended with a newline.
+    let mut ended = true;
+    let mut next = |ended: &mut bool| -> Result<Option<String>, String> {
+        let mut buf = String::new();
+        let n = r.read_line(&mut buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                "is not UTF-8".to_string()
+            } else {
+                format!("cannot be read ({e})")
+            }
+        })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        *ended = buf.ends_with('\n');
+        if *ended {
+            buf.pop();
+        }
+        Ok(Some(buf))
     };
-    let header = parse(0)?;
+    let first = next(&mut ended)?;
+    let Some(first) = first else {
+        return Err("the file does not end with a newline (truncated?)".into());
+    };
+    let mut pending = match next(&mut ended)? {
+        Some(l) => l,
+        None if !ended => {
+            return Err("the file does not end with a newline (truncated?)".into());
+        }
+        None => return Err("fewer than two lines (header and head)".into()),
+    };
+    let parse = |text: &str, n: usize| -> Result<Value, String> {
+        serde_json::from_str(text).map_err(|e| format!("line {n}: not JSON ({e})"))
+    };
+    let header = parse(&first, 1)?;
     if header.get("type").and_then(Value::as_str) != Some("header")
         || header.get("format").and_then(Value::as_str) != Some(EXTRACT_FORMAT)
     {
@@ -149,11 +195,12 @@ pub fn verify(text: &str) -> Result<ExtractCheck, String> {
     let mut prev = GENESIS_HASH.to_string();
     let mut next_seq = 1i64;
     let (mut events, mut gaps) = (0usize, 0usize);
-    let last = lines.len() - 1;
-    for (i, text) in lines.iter().enumerate().take(last).skip(1) {
-        let n = i + 1;
+    let mut n = 1usize;
+    while let Some(following) = next(&mut ended)? {
+        n += 1;
+        let text = std::mem::replace(&mut pending, following);
         let v: Value =
-            serde_json::from_str(text).map_err(|e| format!("line {n}: not JSON ({e})"))?;
+            serde_json::from_str(&text).map_err(|e| format!("line {n}: not JSON ({e})"))?;
         let prev_hash = str_field(&v, "prev_hash", n)?;
         let hash = str_field(&v, "hash", n)?;
         match v.get("type").and_then(Value::as_str) {
@@ -207,8 +254,11 @@ pub fn verify(text: &str) -> Result<ExtractCheck, String> {
         }
         prev = hash.to_string();
     }
-    let head = parse(last)?;
-    let n = last + 1;
+    if !ended {
+        return Err("the file does not end with a newline (truncated?)".into());
+    }
+    let n = n + 1;
+    let head = parse(&pending, n)?;
     if head.get("type").and_then(Value::as_str) != Some("head") {
         return Err(format!("line {n}: the last line is not the chain head"));
     }

@@ -15,6 +15,11 @@
 //! ```
 //!
 //! [`verify_pack`] checks all of it and returns one pass/fail line per check.
+//!
+//! Memory does not grow with the registry's measurements or events: with
+//! [`write_pack_with`] and a [`Registry`] (the CLI and the desktop), the measurements and the log
+//! extract are streamed from SQL cursors into their files, hashed as they are written; the report
+//! keeps bounded summaries of them (charts of at most 240 points per series, per-model counts).
 
 mod auditlog;
 mod mapping;
@@ -25,10 +30,22 @@ mod report;
 #[cfg(not(feature = "report"))]
 mod report {
     use crate::{auditlog::Extract, MappingRow, PackData, PackError};
+    use driftwarden_core::{AuditEntry, MeasurementView};
 
     pub struct Rendered {
         pub pdf: Vec<u8>,
         pub pages: usize,
+    }
+
+    /// Nothing to gather without a report.
+    pub struct Gather;
+
+    impl Gather {
+        pub fn new(_: &PackData) -> Self {
+            Gather
+        }
+        pub fn measurement(&mut self, _: &MeasurementView) {}
+        pub fn audit(&mut self, _: &AuditEntry) {}
     }
 
     pub fn render(
@@ -36,6 +53,8 @@ mod report {
         _: &[MappingRow],
         _: &[u8; 32],
         _: &Extract,
+        _: Gather,
+        _: usize,
     ) -> Result<Rendered, PackError> {
         Err(PackError::Render(
             "this build has no report renderer (the \"report\" feature is off)".into(),
@@ -50,9 +69,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use driftwarden_core::{CoreError, PackData};
+use driftwarden_core::{AuditEntry, CoreError, MeasurementView, PackData, Registry};
 
-pub use mapping::{mapping_rows, MappingRow};
+pub use mapping::{mapping_rows, mapping_rows_counted, MappingRow, StreamCounts};
 pub use minisign::{
     key_id, key_id_hex, parse_public_key_file, parse_signature_file, public_key_file,
     verify as verify_minisign, SignatureFile,
@@ -95,6 +114,12 @@ pub enum PackError {
     Render(String),
     #[error("the pack data is inconsistent: {0}")]
     Data(String),
+    /// A file of the pack could not be written (the message names it).
+    #[error("{0}")]
+    Write(String),
+    /// Reading the registry failed while the pack was being written.
+    #[error(transparent)]
+    Core(#[from] CoreError),
 }
 
 impl PackError {
@@ -110,8 +135,9 @@ impl From<PackError> for CoreError {
     fn from(e: PackError) -> Self {
         match e {
             PackError::NotEmpty(_) => CoreError::invalid("out", e.to_string()),
-            PackError::Io { .. } => CoreError::Io(e.to_string()),
+            PackError::Io { .. } | PackError::Write(_) => CoreError::Io(e.to_string()),
             PackError::Render(_) | PackError::Data(_) => CoreError::Conflict(e.to_string()),
+            PackError::Core(e) => e,
         }
     }
 }
@@ -182,6 +208,195 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
+/// A file of the pack being written piece by piece: buffered, hashed and counted as it goes, so
+/// its manifest entry needs no second read and no copy in memory.
+pub(crate) struct FileOut {
+    path: PathBuf,
+    rel: String,
+    file: std::fs::File,
+    buf: Vec<u8>,
+    hasher: Sha256,
+    size: u64,
+    /// `DRIFTWARDEN_FAULT` is set (tests): writes go through the fault injector. Read once per
+    /// file, not once per write.
+    faults: bool,
+}
+
+const FILE_BUFFER: usize = 256 * 1024;
+
+impl FileOut {
+    pub(crate) fn create(dir: &Path, rel: &str) -> Result<Self, PackError> {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PackError::io(parent, e))?;
+        }
+        let file = std::fs::File::create(&path).map_err(|e| PackError::io(&path, e))?;
+        Ok(FileOut {
+            path,
+            rel: rel.to_string(),
+            file,
+            buf: Vec::with_capacity(FILE_BUFFER),
+            hasher: Sha256::new(),
+            size: 0,
+            faults: std::env::var_os("DRIFTWARDEN_FAULT").is_some(),
+        })
+    }
+
+    /// An error while writing: those of the file itself already name it.
+    pub(crate) fn error(&self, e: impl std::fmt::Display) -> PackError {
+        let message = e.to_string();
+        if message.contains(&*self.path.to_string_lossy()) {
+            PackError::Write(message)
+        } else {
+            PackError::io(&self.path, message)
+        }
+    }
+
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), PackError> {
+        std::io::Write::write_all(self, bytes).map_err(|e| self.error(e))
+    }
+
+    /// Hashes and writes out what is buffered.
+    fn drain(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.hasher.update(&self.buf);
+        self.size += self.buf.len() as u64;
+        let written = if self.faults {
+            driftwarden_core::fsutil::write_all_or_fault(&self.path, &mut self.file, &self.buf)
+        } else {
+            std::io::Write::write_all(&mut self.file, &self.buf)
+        };
+        self.buf.clear();
+        written.map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
+    }
+
+    pub(crate) fn finish(mut self) -> Result<FileEntry, PackError> {
+        self.drain().map_err(|e| PackError::Write(e.to_string()))?;
+        Ok(FileEntry {
+            path: self.rel,
+            size: self.size,
+            sha256: hex::encode(self.hasher.finalize()),
+        })
+    }
+}
+
+impl std::io::Write for FileOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        if self.buf.len() >= FILE_BUFFER {
+            self.drain()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.drain()
+    }
+}
+
+/// A JSON array written element by element (one element per line).
+pub(crate) struct JsonArray {
+    out: FileOut,
+    n: usize,
+}
+
+impl JsonArray {
+    pub(crate) fn new(out: FileOut) -> Self {
+        JsonArray { out, n: 0 }
+    }
+
+    pub(crate) fn push<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), PackError> {
+        self.out
+            .write_bytes(if self.n == 0 { b"[\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut self.out, v).map_err(|e| self.out.error(e))?;
+        self.n += 1;
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<FileEntry, PackError> {
+        self.out
+            .write_bytes(if self.n == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.finish()
+    }
+}
+
+/// Where the two unbounded tables of a pack come from: the measurements and the audit-log
+/// extract. A [`Registry`] streams them from its cursors ([`Registry::pack_outline`] gives the
+/// rest); [`Loaded`] reads them from a [`PackData`] that holds them (`Registry::pack_data`).
+pub trait PackRows {
+    fn measurements(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(MeasurementView) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError>;
+    fn audit(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(AuditEntry) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError>;
+}
+
+impl PackRows for Registry {
+    fn measurements(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(MeasurementView) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        self.pack_measurements(data, f)
+    }
+    fn audit(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(AuditEntry) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        self.pack_audit(data, f)
+    }
+}
+
+/// The measurements and log extract held in the [`PackData`] itself.
+pub struct Loaded;
+
+impl PackRows for Loaded {
+    fn measurements(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(MeasurementView) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        data.measurements.iter().cloned().try_for_each(f)
+    }
+    fn audit(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(AuditEntry) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        data.audit.iter().cloned().try_for_each(f)
+    }
+}
+
+/// Runs a streaming source whose callback can fail with a [`PackError`]: the callback's error
+/// wins over the placeholder the source passes on.
+fn stream<T>(
+    run: impl FnOnce(&mut dyn FnMut(T) -> Result<(), CoreError>) -> Result<(), CoreError>,
+    mut each: impl FnMut(T) -> Result<(), PackError>,
+) -> Result<(), PackError> {
+    let mut failed: Option<PackError> = None;
+    let r = run(&mut |x| match each(x) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let msg = e.to_string();
+            failed = Some(e);
+            Err(CoreError::Io(msg))
+        }
+    });
+    match (failed, r) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(PackError::Core(e)),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
 fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> Result<FileEntry, PackError> {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
@@ -231,11 +446,25 @@ fn prepare_dir(out_dir: &Path) -> Result<(), PackError> {
     std::fs::create_dir_all(out_dir).map_err(|e| PackError::io(out_dir, e))
 }
 
-/// Writes an audit pack of `data` into `out_dir` (new or empty). `signer` signs bytes with the
-/// exporting member's Ed25519 key (`Registry::sign_with_my_key`); its public key must be the
-/// exporting member's. `progress` receives a stage name and a percentage.
+/// Writes an audit pack of `data` (`Registry::pack_data`, measurements and log extract held in
+/// it) into `out_dir` (new or empty). `signer` signs bytes with the exporting member's Ed25519
+/// key (`Registry::sign_with_my_key`); its public key must be the exporting member's. `progress`
+/// receives a stage name and a percentage.
 pub fn write_pack(
     data: &PackData,
+    signer: &dyn Fn(&[u8]) -> [u8; 64],
+    out_dir: &Path,
+    progress: &mut dyn FnMut(&str, u32),
+) -> Result<PackSummary, PackError> {
+    write_pack_with(data, &Loaded, signer, out_dir, progress)
+}
+
+/// Writes an audit pack whose measurements and log extract come from `rows` as a stream: with a
+/// [`Registry`] and its `pack_outline`, memory does not grow with the number of measurements
+/// or events. Otherwise as [`write_pack`].
+pub fn write_pack_with(
+    data: &PackData,
+    rows: &dyn PackRows,
     signer: &dyn Fn(&[u8]) -> [u8; 64],
     out_dir: &Path,
     progress: &mut dyn FnMut(&str, u32),
@@ -270,7 +499,7 @@ pub fn write_pack(
         }
     }
     prepare_dir(out_dir)?;
-    let written = write_contents(data, signer, out_dir, progress, exporter_pk);
+    let written = write_contents(data, rows, signer, out_dir, progress, exporter_pk);
     if written.is_err() {
         // A pack that stopped half-way (a full disk, say) must not be left looking like one:
         // take back every file written so far and leave the folder empty.
@@ -291,6 +520,7 @@ pub fn write_pack(
 /// The files of a pack, written into the prepared (empty) `out_dir`.
 fn write_contents(
     data: &PackData,
+    rows: &dyn PackRows,
     signer: &dyn Fn(&[u8]) -> [u8; 64],
     out_dir: &Path,
     progress: &mut dyn FnMut(&str, u32),
@@ -298,29 +528,88 @@ fn write_contents(
 ) -> Result<PackSummary, PackError> {
     let mut files: Vec<FileEntry> = Vec::new();
     let id = key_id(&exporter_pk);
+    let mut gather = report::Gather::new(data);
+    let mut counts = StreamCounts::default();
 
-    progress("tables", 5);
-    let mapping = mapping_rows(data);
-    for (name, csv_bytes, json_bytes) in tables::render(data, &mapping)? {
-        files.push(write_file(out_dir, &format!("csv/{name}.csv"), &csv_bytes)?);
-        files.push(write_file(
-            out_dir,
-            &format!("data/{name}.json"),
-            &json_bytes,
-        )?);
-    }
+    // The log extract, line by line from the registry's cursor.
+    progress("audit log", 5);
+    let mut extract = auditlog::ExtractWriter::create(out_dir, data)?;
+    let total = data.audit_chain.events_total.max(1);
+    let mut shown = 5;
+    stream(
+        |f| rows.audit(data, f),
+        |entry| {
+            let seq = match &entry {
+                AuditEntry::Event(e) => e.seq,
+                AuditEntry::Gap { last_seq, .. } => *last_seq,
+            };
+            let pct = 5 + (seq.clamp(0, total) * 20 / total) as u32;
+            if pct > shown {
+                shown = pct;
+                progress("audit log", pct);
+            }
+            if matches!(entry, AuditEntry::Event(_)) {
+                counts.events += 1;
+            }
+            gather.audit(&entry);
+            extract.push(&entry)
+        },
+    )?;
+    let extract = extract.finish(data)?;
+    files.push(extract.entry.clone());
+
+    // The measurements, row by row.
+    progress("measurements", 25);
+    let names: std::collections::HashMap<i64, &str> = data
+        .models
+        .iter()
+        .map(|m| (m.id, m.display_name.as_str()))
+        .collect();
+    let mut table = tables::TableOut::open(out_dir, "measurements", tables::MEASUREMENT_HEADER)?;
+    let models = data.models.len().max(1);
+    let (mut last_model, mut models_seen, mut shown) = (None, 0usize, 25);
+    stream(
+        |f| rows.measurements(data, f),
+        |m| {
+            if last_model != Some(m.model_id) {
+                last_model = Some(m.model_id);
+                models_seen += 1;
+                let pct = 25 + (models_seen.min(models) * 30 / models) as u32;
+                if pct > shown {
+                    shown = pct;
+                    progress("measurements", pct);
+                }
+            }
+            counts.measurements += 1;
+            if m.evaluation != "none" {
+                counts.evaluated += 1;
+            }
+            let name = names.get(&m.model_id).copied().unwrap_or("");
+            table.row(&tables::measurement_cells(&m, name), &m)?;
+            gather.measurement(&m);
+            Ok(())
+        },
+    )?;
+    files.extend(table.finish()?);
+
+    progress("tables", 55);
+    let mapping = mapping_rows_counted(data, counts);
+    tables::write(data, &mapping, out_dir, &mut files)?;
     files.push(write_file(
         out_dir,
         "data/pack.json",
         &tables::pack_json(data)?,
     )?);
 
-    progress("audit log", 25);
-    let extract = auditlog::render(data)?;
-    files.push(write_file(out_dir, AUDIT_LOG, &extract.bytes)?);
-
-    progress("report", 35);
-    let report = report::render(data, &mapping, &exporter_pk, &extract)?;
+    progress("report", 60);
+    let report = report::render(
+        data,
+        &mapping,
+        &exporter_pk,
+        &extract,
+        gather,
+        counts.measurements,
+    )?;
     files.push(write_file(out_dir, REPORT, &report.pdf)?);
 
     progress("manifest", 90);
@@ -392,7 +681,7 @@ fn write_contents(
         models: data.models.len(),
         exceptions: data.exceptions.len(),
         signoffs: data.signoffs.len(),
-        measurements: data.measurements.len(),
+        measurements: counts.measurements,
         audit_events: extract.events,
         audit_gaps: extract.gaps,
         report_pages: report.pages,
@@ -414,8 +703,9 @@ Exported by: {name} <{email}> at {at}
 Signing key (minisign key id): {key}
 
 Files
-  report.pdf             the report for people: summary, one section per model, framework
-                         mapping, audit-log chain status
+  report.pdf             the report for people: summary, one section per model (beyond 100
+                         models: a line per model that needs attention and every disposition),
+                         framework mapping, audit-log chain status
 {tables}  data/pack.json         scope, exporter, executive summary, NHI posture, chain status
   audit-log.jsonl        the audit-log extract (one JSON object per line, see below)
   signer.pub             the exporting member's Ed25519 public key, minisign format

@@ -24,7 +24,37 @@ pub const EU_AI_ACT: &str = "EU AI Act";
 pub const SR: &str = "SR 11-7 / SR 26-2";
 pub const OWASP_NHI: &str = "OWASP NHI Top 10 (2025)";
 
+/// How many measurements (all, and evaluated against a threshold) and full log events a pack
+/// holds: counted while they are streamed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamCounts {
+    pub measurements: usize,
+    pub evaluated: usize,
+    pub events: usize,
+}
+
+/// The mapping of a pack whose measurements and log extract are in `d` (`Registry::pack_data`).
 pub fn mapping_rows(d: &PackData) -> Vec<MappingRow> {
+    mapping_rows_counted(
+        d,
+        StreamCounts {
+            measurements: d.measurements.len(),
+            evaluated: d
+                .measurements
+                .iter()
+                .filter(|m| m.evaluation != "none")
+                .count(),
+            events: d
+                .audit
+                .iter()
+                .filter(|e| matches!(e, AuditEntry::Event(_)))
+                .count(),
+        },
+    )
+}
+
+/// The mapping of a pack, with the counts of what was streamed.
+pub fn mapping_rows_counted(d: &PackData, counts: StreamCounts) -> Vec<MappingRow> {
     let models = d.models.len();
     let rights = d.decision_rights.len();
     let rights_full = d
@@ -48,12 +78,8 @@ pub fn mapping_rows(d: &PackData) -> Vec<MappingRow> {
         .filter(|r| r.validator.is_some() && r.approver.is_some())
         .count();
     let thresholds = d.thresholds.len();
-    let measurements = d.measurements.len();
-    let evaluated = d
-        .measurements
-        .iter()
-        .filter(|m| m.evaluation != "none")
-        .count();
+    let measurements = counts.measurements;
+    let evaluated = counts.evaluated;
     let exceptions = d.exceptions.len();
     let breaches = d
         .exceptions
@@ -86,11 +112,7 @@ pub fn mapping_rows(d: &PackData) -> Vec<MappingRow> {
             })
             .count();
     let nhis = d.nhis.len();
-    let events = d
-        .audit
-        .iter()
-        .filter(|e| matches!(e, AuditEntry::Event(_)))
-        .count();
+    let events = counts.events;
     let findings = |owasp: &str| -> usize {
         d.nhis
             .iter()

@@ -1,7 +1,7 @@
 //! `report.pdf`: the data is shaped here into one JSON document (`data.json`), and the layout is
 //! `templates/report.typ`, compiled by typst offline with the fonts in `fonts/` only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Timelike};
 use driftwarden_core::{
@@ -41,13 +41,107 @@ pub struct Rendered {
     pub pages: usize,
 }
 
+/// Series of one model: (metric, segment) → (unix time, value).
+type Series = BTreeMap<(String, Option<String>), Vec<(i64, f64)>>;
+
+/// What the report keeps of the streamed rows: bounded by the models and exceptions in scope,
+/// not by the number of measurements or events. Measurements arrive model by model; each
+/// model's series become its charts (at most [`MAX_POINTS`] points each) when the next model
+/// starts, and only while the report has a section with charts per model.
+pub struct Gather {
+    charts_per_model: bool,
+    exception_ids: HashSet<String>,
+    thresholds: HashMap<i64, Vec<ThresholdView>>,
+    events_of: HashMap<String, Vec<AuditEventView>>,
+    current: Option<(i64, Series)>,
+    charts: HashMap<i64, Vec<Value>>,
+    /// model id → (measurements, over the breach level)
+    counts: HashMap<i64, (usize, usize)>,
+}
+
+impl Gather {
+    pub fn new(d: &PackData) -> Self {
+        let mut thresholds: HashMap<i64, Vec<ThresholdView>> = HashMap::new();
+        for t in &d.thresholds {
+            thresholds.entry(t.model_id).or_default().push(t.clone());
+        }
+        Gather {
+            charts_per_model: d.models.len() <= PAGE_PER_MODEL_UP_TO,
+            exception_ids: d.exceptions.iter().map(|e| e.id.to_string()).collect(),
+            thresholds,
+            events_of: HashMap::new(),
+            current: None,
+            charts: HashMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    pub fn audit(&mut self, e: &AuditEntry) {
+        if let AuditEntry::Event(ev) = e {
+            if ev.entity_type == "exception" && self.exception_ids.contains(&ev.entity_id) {
+                self.events_of
+                    .entry(ev.entity_id.clone())
+                    .or_default()
+                    .push(ev.clone());
+            }
+        }
+    }
+
+    pub fn measurement(&mut self, m: &MeasurementView) {
+        let c = self.counts.entry(m.model_id).or_default();
+        c.0 += 1;
+        if m.evaluation == "breach" {
+            c.1 += 1;
+        }
+        if !self.charts_per_model {
+            return;
+        }
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(id, _)| *id != m.model_id)
+        {
+            self.flush();
+            self.current = Some((m.model_id, Series::new()));
+        }
+        let Ok(t) = DateTime::parse_from_rfc3339(&m.observed_at) else {
+            return;
+        };
+        if !m.value.is_finite() {
+            return;
+        }
+        if let Some((_, series)) = self.current.as_mut() {
+            series
+                .entry((m.metric.clone(), m.segment.clone()))
+                .or_default()
+                .push((t.timestamp(), m.value));
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((id, series)) = self.current.take() {
+            let mut ts: Vec<&ThresholdView> = self
+                .thresholds
+                .get(&id)
+                .map(|v| v.iter().collect())
+                .unwrap_or_default();
+            ts.sort_by(|a, b| a.metric.cmp(&b.metric).then(a.version.cmp(&b.version)));
+            let c = charts(series, &ts);
+            self.charts.entry(id).or_default().extend(c);
+        }
+    }
+}
+
 pub fn render(
     d: &PackData,
     mapping: &[MappingRow],
     public_key: &[u8; 32],
     extract: &Extract,
+    mut gather: Gather,
+    measurements: usize,
 ) -> Result<Rendered, PackError> {
-    let data = report_data(d, mapping, public_key, extract);
+    gather.flush();
+    let data = report_data(d, mapping, public_key, extract, gather, measurements);
     let json = serde_json::to_vec(&data).map_err(|e| PackError::Data(e.to_string()))?;
     compile(json, &d.exported_at)
 }
@@ -104,6 +198,8 @@ fn report_data(
     mapping: &[MappingRow],
     public_key: &[u8; 32],
     extract: &Extract,
+    mut gather: Gather,
+    measurement_count: usize,
 ) -> Value {
     let names: HashMap<&str, &str> = d
         .members
@@ -114,18 +210,11 @@ fn report_data(
         json!({ "name": names.get(email).copied().unwrap_or(email), "email": email })
     };
 
-    let mut events_of: HashMap<&str, Vec<&AuditEventView>> = HashMap::new();
-    for e in &d.audit {
-        if let AuditEntry::Event(ev) = e {
-            if ev.entity_type == "exception" {
-                events_of.entry(ev.entity_id.as_str()).or_default().push(ev);
-            }
-        }
-    }
-    let mut measurements: HashMap<i64, Vec<&MeasurementView>> = HashMap::new();
-    for m in &d.measurements {
-        measurements.entry(m.model_id).or_default().push(m);
-    }
+    let events_of: HashMap<&str, Vec<&AuditEventView>> = gather
+        .events_of
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.iter().collect()))
+        .collect();
     let mut thresholds: HashMap<i64, Vec<&ThresholdView>> = HashMap::new();
     for t in &d.thresholds {
         thresholds.entry(t.model_id).or_default().push(t);
@@ -137,9 +226,55 @@ fn report_data(
     let nhi_by_id: HashMap<i64, &driftwarden_core::NhiView> =
         d.nhis.iter().map(|n| (n.id, n)).collect();
 
+    // Up to PAGE_PER_MODEL_UP_TO models, a section each. Beyond, the report summarises: a line
+    // for each model that needs attention (exceptions in scope, or no approval in force), the
+    // others counted, every exception and disposition in tables; the measurements and the
+    // decision paths event by event are in the CSV files and the log extract. So the report is
+    // bounded by the exceptions in scope, whatever the number of models, measurements or events.
+    let sections_for_all = d.models.len() <= PAGE_PER_MODEL_UP_TO;
+    let mut model_table: Vec<Value> = Vec::new();
+    let mut others = (0usize, 0usize, 0usize);
+    let mut dispositions: Vec<Value> = Vec::new();
+    if !sections_for_all {
+        for m in &d.models {
+            let (n, b) = gather.counts.get(&m.id).copied().unwrap_or_default();
+            let exs = exceptions.get(&m.id).map_or(0, Vec::len);
+            let attention = exs > 0 || m.approval_status.to_string() != "approved";
+            if !attention {
+                others.0 += 1;
+                others.1 += n;
+                others.2 += b;
+                continue;
+            }
+            model_table.push(json!({
+                "name": m.display_name,
+                "approval_status": m.approval_status.to_string(),
+                "risk_tier": m.risk_tier.to_string(),
+                "owner": names.get(m.owner.as_str()).copied().unwrap_or(m.owner.as_str()),
+                "measurements": n,
+                "breaches": b,
+                "exceptions": exs,
+            }));
+        }
+        for e in d.exceptions.iter().filter(|e| e.disposition.is_some()) {
+            dispositions.push(json!({
+                "id": e.id,
+                "model": e.model,
+                "disposition": e.disposition.map(|x| x.to_string()),
+                "disposition_text": e.disposition.map(|x| x.describe()),
+                "rationale": e.rationale,
+                "follow_up": e.follow_up,
+                "decided_by": e.decided_by.as_deref().map(who),
+                "decided_at": e.decided_at.as_deref().map(when),
+                "cosigned_by": e.cosigned_by.as_deref().map(who),
+                "signature": signature_word(e.signoffs.iter().map(|s| s.valid)),
+            }));
+        }
+    }
     let models: Vec<Value> = d
         .models
         .iter()
+        .filter(|_| sections_for_all)
         .map(|m| {
             let rights = d.decision_rights.iter().find(|r| r.model_id == m.id);
             let opt_who = |e: &Option<String>| e.as_deref().map(who).unwrap_or(Value::Null);
@@ -211,7 +346,8 @@ fn report_data(
                     "status": t.status.to_string(), "proposed_by": who(&t.proposed_by),
                 })).collect::<Vec<_>>(),
                 "approvals": approvals,
-                "charts": charts(measurements.get(&m.id).map(Vec::as_slice).unwrap_or(&[]), &ts),
+                "charts": gather.charts.remove(&m.id).unwrap_or_default(),
+                "drift_note": drift_note(gather.counts.get(&m.id).copied()),
                 "exceptions": exs,
                 "nhis": nhis,
             })
@@ -295,11 +431,15 @@ fn report_data(
             "open_findings": open_findings,
             "signoffs": d.signoffs.len(),
             "signoffs_valid": valid,
-            "measurements": d.measurements.len(),
+            "measurements": measurement_count,
         },
         "all_exceptions": all_exceptions,
         "models": models,
         "page_per_model": d.models.len() <= PAGE_PER_MODEL_UP_TO,
+        "large": !sections_for_all,
+        "model_table": model_table,
+        "other_models": { "count": others.0, "measurements": others.1, "breaches": others.2 },
+        "dispositions": dispositions,
         "frameworks": frameworks,
         "chain": {
             "verified": d.audit_chain.verified,
@@ -313,6 +453,17 @@ fn report_data(
             "last_at": extract.last_at.as_deref().map(when),
         },
     })
+}
+
+/// What the Drift part of a model's section says when it has no chart.
+fn drift_note(counts: Option<(usize, usize)>) -> String {
+    match counts {
+        None | Some((0, _)) => "No measurements in the period.".into(),
+        Some((n, b)) => format!(
+            "{n} measurements in the period, {b} evaluated as breaches: listed in csv/measurements.csv \
+             (charts are drawn for packs of up to {PAGE_PER_MODEL_UP_TO} models)."
+        ),
+    }
 }
 
 fn signature_word(valid: impl Iterator<Item = bool>) -> Value {
@@ -533,22 +684,7 @@ fn exception(
 
 /// One chart per metric (and segment): points scaled to 0..1 on both axes, with the threshold
 /// levels in force (the newest approved version, else the newest proposed one).
-fn charts(ms: &[&MeasurementView], ts: &[&ThresholdView]) -> Vec<Value> {
-    // (metric, segment) → (unix time, value)
-    type Series = BTreeMap<(String, Option<String>), Vec<(i64, f64)>>;
-    let mut series: Series = BTreeMap::new();
-    for m in ms {
-        let Ok(t) = DateTime::parse_from_rfc3339(&m.observed_at) else {
-            continue;
-        };
-        if !m.value.is_finite() {
-            continue;
-        }
-        series
-            .entry((m.metric.clone(), m.segment.clone()))
-            .or_default()
-            .push((t.timestamp(), m.value));
-    }
+fn charts(series: Series, ts: &[&ThresholdView]) -> Vec<Value> {
     let mut out = Vec::new();
     for ((metric, segment), mut pts) in series {
         pts.sort_by_key(|p| p.0);

@@ -9,7 +9,7 @@ use ed25519_dalek::Signer;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::{self, AuditEventView};
+use crate::audit::AuditEventView;
 use crate::domain::{parse_date, ExceptionState, Role};
 use crate::error::{CoreError, Result};
 use crate::ops::approvals::ApprovalView;
@@ -113,6 +113,32 @@ fn day_of(ts: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(ts.get(..10)?, "%Y-%m-%d").ok()
 }
 
+/// The period of `scope`, checked: (first day, last day), inclusive.
+fn period(scope: &PackScope) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let from = scope
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    let to = scope
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(CoreError::invalid("to", "is before from"));
+        }
+    }
+    Ok((from, to))
+}
+
+/// Whether a timestamp falls in the period (one without a readable day does).
+fn in_period(from: Option<NaiveDate>, to: Option<NaiveDate>, ts: &str) -> bool {
+    let Some(d) = day_of(ts) else { return true };
+    from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
+}
+
 fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -137,29 +163,34 @@ impl Registry {
         self.keys.signing.verifying_key().to_bytes()
     }
 
-    /// Everything an audit pack holds for `scope` (compliance or admin only).
+    /// Everything an audit pack holds for `scope` (compliance or admin only), every measurement
+    /// and the whole log extract in memory. Fine for small registries and tests; a pack of a big
+    /// registry takes [`Registry::pack_outline`] and streams the rest.
     pub fn pack_data(&self, scope: &PackScope) -> Result<PackData> {
+        let mut data = self.pack_outline(scope)?;
+        let mut measurements = Vec::new();
+        self.pack_measurements(&data, &mut |m| {
+            measurements.push(m);
+            Ok(())
+        })?;
+        let mut audit = Vec::new();
+        self.pack_audit(&data, &mut |e| {
+            audit.push(e);
+            Ok(())
+        })?;
+        data.measurements = measurements;
+        data.audit = audit;
+        Ok(data)
+    }
+
+    /// What an audit pack holds for `scope` (compliance or admin only) except the two tables that
+    /// grow without bound: `measurements` and `audit` are left empty, to be streamed with
+    /// [`Registry::pack_measurements`] and [`Registry::pack_audit`].
+    pub fn pack_outline(&self, scope: &PackScope) -> Result<PackData> {
         self.actor
             .require_any(&[Role::Compliance, Role::Admin], "exporting an audit pack")?;
-        let from = scope
-            .from
-            .as_deref()
-            .map(|d| parse_date("from", d))
-            .transpose()?;
-        let to = scope
-            .to
-            .as_deref()
-            .map(|d| parse_date("to", d))
-            .transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if t < f {
-                return Err(CoreError::invalid("to", "is before from"));
-            }
-        }
-        let in_period = |ts: &str| {
-            let Some(d) = day_of(ts) else { return true };
-            from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
-        };
+        let (from, to) = period(scope)?;
+        let in_period = |ts: &str| in_period(from, to, ts);
         let model_id = scope
             .model
             .as_deref()
@@ -176,7 +207,6 @@ impl Registry {
         let mut decision_rights = Vec::new();
         let mut thresholds = Vec::new();
         let mut approvals = Vec::new();
-        let mut measurements = Vec::new();
         for m in &models {
             let r = self.decision_rights(m.id)?;
             decision_rights.push(ModelRights {
@@ -199,15 +229,19 @@ impl Registry {
                             && from.is_none_or(|f| ends.is_none_or(|e| e >= f))
                     }),
             );
-            measurements.extend(
-                self.list_measurements(&format!("{}@{}", m.name, m.version), None)?
-                    .into_iter()
-                    .filter(|x| in_period(&x.observed_at)),
-            );
         }
         approvals.sort_by_key(|a| a.id);
+        // One model's pack reads that model's exceptions only, not every exception.
+        let scoped_model = match model_id {
+            Some(_) => models.first().map(|m| format!("{}@{}", m.name, m.version)),
+            None => None,
+        };
         let mut exceptions = Vec::new();
-        for e in self.list_exceptions(None, None)?.into_iter().rev() {
+        for e in self
+            .list_exceptions(None, scoped_model.as_deref())?
+            .into_iter()
+            .rev()
+        {
             if !model_ids.contains(&e.model_id) {
                 continue;
             }
@@ -233,66 +267,19 @@ impl Registry {
             }
             v
         };
-        let linked: HashSet<i64> = all_links.iter().map(|l| l.nhi_id).collect();
-        let nhis: Vec<NhiView> = self
-            .list_nhis()?
-            .into_iter()
-            .filter(|n| model_id.is_none() || linked.contains(&n.id))
-            .collect();
-
-        // The audit extract: events of the records in scope and in the period; runs of other
-        // events become gaps carrying the hashes that link the chain.
-        let exception_ids: HashSet<String> = exceptions.iter().map(|e| e.id.to_string()).collect();
-        let threshold_ids: HashSet<String> = thresholds.iter().map(|t| t.id.to_string()).collect();
-        let nhi_ids: HashSet<String> = nhis.iter().map(|n| n.id.to_string()).collect();
-        let model_keys: HashSet<String> = model_ids.iter().map(|i| i.to_string()).collect();
-        let relevant = |e: &AuditEventView| -> bool {
-            if !in_period(&e.at) {
-                return false;
+        let nhis: Vec<NhiView> = if model_id.is_none() {
+            self.list_nhis()?
+        } else {
+            // One model's pack reads the identities it is linked to, not every NHI.
+            let mut names: Vec<&str> = all_links.iter().map(|l| l.nhi.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut v = Vec::with_capacity(names.len());
+            for n in names {
+                v.push(self.show_nhi(n)?.nhi);
             }
-            if model_id.is_none() {
-                return true;
-            }
-            match e.entity_type.as_str() {
-                "model" => model_keys.contains(&e.entity_id),
-                "exception" => exception_ids.contains(&e.entity_id),
-                "threshold" => threshold_ids.contains(&e.entity_id),
-                "nhi" => nhi_ids.contains(&e.entity_id),
-                "member" | "registry" => true,
-                "import" => true,
-                _ => false,
-            }
+            v
         };
-        let mut audit = Vec::new();
-        let mut gap: Option<(i64, i64, String, String)> = None;
-        // Streamed: only the events in scope are kept in memory, not the whole log.
-        audit::for_each(&self.conn, |e| {
-            if relevant(&e) {
-                if let Some((first_seq, last_seq, prev_hash, hash)) = gap.take() {
-                    audit.push(AuditEntry::Gap {
-                        first_seq,
-                        last_seq,
-                        prev_hash,
-                        hash,
-                    });
-                }
-                audit.push(AuditEntry::Event(e));
-            } else {
-                gap = Some(match gap.take() {
-                    Some((f, _, p, _)) => (f, e.seq, p, e.hash.clone()),
-                    None => (e.seq, e.seq, e.prev_hash.clone(), e.hash.clone()),
-                });
-            }
-            Ok(())
-        })?;
-        if let Some((first_seq, last_seq, prev_hash, hash)) = gap {
-            audit.push(AuditEntry::Gap {
-                first_seq,
-                last_seq,
-                prev_hash,
-                hash,
-            });
-        }
         let report = self.verify_log()?;
         let audit_chain = AuditChain {
             verified: report.ok,
@@ -301,6 +288,8 @@ impl Registry {
             first_bad_seq: report.first_bad_seq,
             problem: report.problem,
         };
+        let measurements = Vec::new();
+        let audit = Vec::new();
 
         let posture = self.nhi_posture()?;
         let mut models_by_status = BTreeMap::new();
@@ -371,5 +360,133 @@ impl Registry {
             audit_chain,
             summary,
         })
+    }
+
+    /// Streams the measurements of a pack outlined by [`Registry::pack_outline`]: model by model
+    /// in the outline's order, each model's in time order; only those in the period. Nothing is
+    /// collected: `f` gets one row at a time straight from the cursor.
+    pub fn pack_measurements(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(MeasurementView) -> Result<()>,
+    ) -> Result<()> {
+        self.actor
+            .require_any(&[Role::Compliance, Role::Admin], "exporting an audit pack")?;
+        let (from, to) = period(&data.scope)?;
+        let mut st = self.conn.prepare(
+            "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation,
+             threshold_id, exception_id FROM measurements WHERE model_id = ?1
+             ORDER BY observed_at, id",
+        )?;
+        for m in &data.models {
+            let mut rows = st.query([m.id])?;
+            while let Some(r) = rows.next()? {
+                let observed_at: String = r.get(4)?;
+                if !in_period(from, to, &observed_at) {
+                    continue;
+                }
+                f(MeasurementView {
+                    id: r.get(0)?,
+                    model_id: r.get(1)?,
+                    metric: r.get(2)?,
+                    value: r.get(3)?,
+                    observed_at,
+                    segment: r.get(5)?,
+                    source: r.get(6)?,
+                    import_id: r.get(7)?,
+                    evaluation: r.get(8)?,
+                    threshold_id: r.get(9)?,
+                    exception_id: r.get(10)?,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams the audit-log extract of a pack outlined by [`Registry::pack_outline`], in
+    /// sequence order: the events of the records in scope and in the period in full, and each run
+    /// of other events as one gap carrying the hashes that link the chain. Events outside the
+    /// scope are not parsed, and nothing is collected.
+    pub fn pack_audit(
+        &self,
+        data: &PackData,
+        f: &mut dyn FnMut(AuditEntry) -> Result<()>,
+    ) -> Result<()> {
+        self.actor
+            .require_any(&[Role::Compliance, Role::Admin], "exporting an audit pack")?;
+        let (from, to) = period(&data.scope)?;
+        let scoped = data.scope.model.is_some();
+        let exception_ids: HashSet<String> =
+            data.exceptions.iter().map(|e| e.id.to_string()).collect();
+        let threshold_ids: HashSet<String> =
+            data.thresholds.iter().map(|t| t.id.to_string()).collect();
+        let nhi_ids: HashSet<String> = data.nhis.iter().map(|n| n.id.to_string()).collect();
+        let model_keys: HashSet<String> = data.models.iter().map(|m| m.id.to_string()).collect();
+        let relevant = |at: &str, entity_type: &str, entity_id: &str| -> bool {
+            if !in_period(from, to, at) {
+                return false;
+            }
+            if !scoped {
+                return true;
+            }
+            match entity_type {
+                "model" => model_keys.contains(entity_id),
+                "exception" => exception_ids.contains(entity_id),
+                "threshold" => threshold_ids.contains(entity_id),
+                "nhi" => nhi_ids.contains(entity_id),
+                "member" | "registry" | "import" => true,
+                _ => false,
+            }
+        };
+        let mut gap: Option<(i64, i64, String, String)> = None;
+        let mut st = self.conn.prepare(
+            "SELECT seq, at, entity_type, entity_id, prev_hash, hash, actor, operation, payload
+             FROM audit_events ORDER BY seq",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let at = r.get_ref(1)?.as_str().unwrap_or("");
+            let entity_type = r.get_ref(2)?.as_str().unwrap_or("");
+            let entity_id = r.get_ref(3)?.as_str().unwrap_or("");
+            if relevant(at, entity_type, entity_id) {
+                if let Some((first_seq, last_seq, prev_hash, hash)) = gap.take() {
+                    f(AuditEntry::Gap {
+                        first_seq,
+                        last_seq,
+                        prev_hash,
+                        hash,
+                    })?;
+                }
+                let text: String = r.get(8)?;
+                f(AuditEntry::Event(AuditEventView {
+                    id: seq,
+                    seq,
+                    at: r.get(1)?,
+                    actor: r.get(6)?,
+                    operation: r.get(7)?,
+                    entity_type: r.get(2)?,
+                    entity_id: r.get(3)?,
+                    payload: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+                    prev_hash: r.get(4)?,
+                    hash: r.get(5)?,
+                }))?;
+            } else {
+                let hash: String = r.get(5)?;
+                gap = Some(match gap.take() {
+                    Some((first, _, prev, _)) => (first, seq, prev, hash),
+                    None => (seq, seq, r.get(4)?, hash),
+                });
+            }
+        }
+        if let Some((first_seq, last_seq, prev_hash, hash)) = gap {
+            f(AuditEntry::Gap {
+                first_seq,
+                last_seq,
+                prev_hash,
+                hash,
+            })?;
+        }
+        Ok(())
     }
 }

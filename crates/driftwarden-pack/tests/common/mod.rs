@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{TimeZone, Utc};
 use driftwarden_core::sample::{create_sample, SAMPLE_MEMBERS};
 use driftwarden_core::*;
-use driftwarden_pack::{write_pack, PackSummary};
+use driftwarden_pack::{write_pack, write_pack_with, PackSummary};
 
 pub const PASS: &str = "a long sample passphrase";
 pub const DANA: &str = "dana@northwind.example";
@@ -104,6 +104,27 @@ impl Sample {
         let summary = write_pack(data, &|b| self.sign(b), &out, &mut |s, p| {
             stages.push((s.to_string(), p))
         })
+        .unwrap();
+        assert_eq!(stages.last().unwrap(), &("done".to_string(), 100));
+        assert!(stages.windows(2).all(|w| w[0].1 <= w[1].1), "{stages:?}");
+        (out, summary)
+    }
+
+    /// Writes a pack of `scope` the way the CLI and the desktop do: the outline from the
+    /// registry, measurements and log extract streamed from its cursors.
+    pub fn write_streamed(&self, name: &str, scope: &PackScope) -> (PathBuf, PackSummary) {
+        let out = scratch(name).join("pack");
+        let reg = self.dana.lock().unwrap();
+        let outline = reg.pack_outline(scope).unwrap();
+        assert!(outline.measurements.is_empty() && outline.audit.is_empty());
+        let mut stages = Vec::new();
+        let summary = write_pack_with(
+            &outline,
+            &*reg,
+            &|b| reg.sign_with_my_key(b),
+            &out,
+            &mut |s, p| stages.push((s.to_string(), p)),
+        )
         .unwrap();
         assert_eq!(stages.last().unwrap(), &("done".to_string(), 100));
         assert!(stages.windows(2).all(|w| w[0].1 <= w[1].1), "{stages:?}");
