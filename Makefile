@@ -38,7 +38,9 @@ help:
 	@echo 'make ui     build the front end into ui/dist'
 	@echo 'make e2e    run the WebDriver tests against target/debug/driftwarden-desktop under Xvfb'
 	@echo 'make unit   type-check, lint and unit-test the front end (Vitest)'
-	@echo 'make startup  print the release build launch-to-unlock time and idle memory'
+	@echo 'make startup  print the release build launch-to-unlock time and idle memory; with'
+	@echo '              DRIFTWARDEN_STARTUP_REGISTRY=DIR and DRIFTWARDEN_STARTUP_PASSPHRASE also the first'
+	@echo '              view after unlock and the memory with that registry open (use a copy: opening sweeps)'
 	@echo 'make bindings  regenerate the TypeScript bindings (ui/src/lib/bindings) from the Rust types'
 	@echo 'make screenshots  refresh docs/screenshots/*.png from the built app under Xvfb'
 	@echo 'make fuzz   run every fuzz target for FUZZ_SECONDS (default 600) each'
@@ -174,7 +176,8 @@ screenshots: build
 	@$(call banner,screenshots)
 	xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' node tests/e2e/screenshots.mjs
 
-## startup: the release build's launch-to-unlock-screen time and idle memory, under Xvfb.
+## startup: the release build's launch-to-unlock-screen time and idle memory, under Xvfb; with
+## DRIFTWARDEN_STARTUP_REGISTRY (+ _PASSPHRASE, _MEMBER) also time to Home and memory with it open.
 .PHONY: startup
 startup: setup ui
 	@$(call banner,startup: cargo build --release -p driftwarden-desktop)
