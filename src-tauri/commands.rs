@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use driftwarden_core::{
     default_state_dir, parse_date, AddMember, AddModel, AddNhi, ApprovalView, ApproveModel,
-    AuditEventView, CalendarItem, Clock, CoreError, CreateRegistry, DecideException,
-    DecisionRights, ErrorBody, ExceptionView, GateItem, HeadCheck, Inbox, IngestOptions,
-    IngestReport, MeasurementView, MemberView, ModelDetail, ModelView, NhiDetail, NhiLinkView,
-    NhiView, Policy, Posture, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold,
-    SweepReport, SystemClock, ThresholdView, VerifyReport,
+    AuditEventView, CalendarPage, CalendarQuery, Clock, CoreError, CreateRegistry, DecideException,
+    DecisionRights, DriftSeries, ErrorBody, ExceptionPage, ExceptionView, GateItem, HeadCheck,
+    Inbox, IngestOptions, IngestReport, MeasurementView, MemberView, ModelDetail, ModelPage,
+    ModelQuery, ModelView, NhiDetail, NhiLinkView, NhiPage, NhiQuery, NhiView, Policy, Posture,
+    PostureQuery, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold, SweepReport,
+    SystemClock, ThresholdView, VerifyReport,
 };
 use serde::Deserialize;
 use tauri::ipc::Channel;
@@ -120,6 +121,12 @@ pub fn session(state: State<'_, AppState>) -> CommandResult<Option<SessionInfo>>
 #[tauri::command(async)]
 pub fn list_models(state: State<'_, AppState>) -> CommandResult<Vec<ModelView>> {
     state.with(Registry::list_models)
+}
+
+/// One page of the model list, filtered and ordered in the core (by name, then version).
+#[tauri::command(async)]
+pub fn list_models_page(state: State<'_, AppState>, query: ModelQuery) -> CommandResult<ModelPage> {
+    state.with(|r| r.list_models_page(&query))
 }
 
 #[tauri::command(async)]
@@ -248,6 +255,18 @@ pub fn list_measurements(
     state.with(|r| r.list_measurements(&model, metric.as_deref()))
 }
 
+/// A metric's measurements for its drift chart, downsampled (min/max per bucket) to at most
+/// `max_points` (the core's default, 2,000, when absent).
+#[tauri::command(async)]
+pub fn drift_series(
+    state: State<'_, AppState>,
+    model: String,
+    metric: String,
+    max_points: Option<usize>,
+) -> CommandResult<DriftSeries> {
+    state.with(|r| r.drift_series(&model, &metric, max_points))
+}
+
 // ---- Exceptions ------------------------------------------------------------------------------
 
 #[tauri::command(async)]
@@ -257,6 +276,19 @@ pub fn list_exceptions(
     model: Option<String>,
 ) -> CommandResult<Vec<ExceptionView>> {
     state.with(|r| r.list_exceptions(filter.as_deref(), model.as_deref()))
+}
+
+/// One page of exceptions, overdue first then by soonest deadline, optionally of one state (or
+/// `open`: any but closed and dismissed) and one model.
+#[tauri::command(async)]
+pub fn list_exceptions_page(
+    state: State<'_, AppState>,
+    filter: Option<String>,
+    model: Option<String>,
+    offset: i64,
+    limit: i64,
+) -> CommandResult<ExceptionPage> {
+    state.with(|r| r.list_exceptions_page(filter.as_deref(), model.as_deref(), offset, limit))
 }
 
 #[tauri::command(async)]
@@ -318,6 +350,16 @@ pub fn audit_log(
     state.with(|r| r.audit_log(limit))
 }
 
+/// One page of the audit log, newest first: the `limit` events before sequence `before`.
+#[tauri::command(async)]
+pub fn audit_log_page(
+    state: State<'_, AppState>,
+    before: Option<i64>,
+    limit: i64,
+) -> CommandResult<Vec<AuditEventView>> {
+    state.with(|r| r.audit_log_page(before, limit))
+}
+
 #[tauri::command(async)]
 pub fn audit_log_for(
     state: State<'_, AppState>,
@@ -372,9 +414,10 @@ pub fn set_policy(state: State<'_, AppState>, key: String, value: i64) -> Comman
 
 // ---- NHIs --------------------------------------------------------------------------------------
 
+/// One page of the NHI inventory (by name), filtered, with how many match in all.
 #[tauri::command(async)]
-pub fn list_nhis(state: State<'_, AppState>) -> CommandResult<Vec<NhiView>> {
-    state.with(Registry::list_nhis)
+pub fn list_nhis_page(state: State<'_, AppState>, query: NhiQuery) -> CommandResult<NhiPage> {
+    state.with(|r| r.list_nhis_page(&query))
 }
 
 #[tauri::command(async)]
@@ -432,10 +475,10 @@ pub fn accept_nhi_finding(
     state.with_mut(|r| r.accept_nhi_finding(&nhi, &finding, &until, &reason))
 }
 
-/// Rotation compliance, findings by kind, per model and the trend.
+/// Posture of the models one member owns (or all), with or without the 12-week trend.
 #[tauri::command(async)]
-pub fn nhi_posture(state: State<'_, AppState>) -> CommandResult<Posture> {
-    state.with(Registry::nhi_posture)
+pub fn nhi_posture_with(state: State<'_, AppState>, query: PostureQuery) -> CommandResult<Posture> {
+    state.with(|r| r.nhi_posture_with(&query))
 }
 
 /// Decisions that fall due within this many days are announced.
@@ -534,21 +577,13 @@ pub fn change_passphrase(
 
 // ---- Review calendar, rollback detection -------------------------------------------------------
 
-/// The review calendar between two dates (`YYYY-MM-DD`), plus everything still open and overdue;
-/// only what the signed-in member must act on when `mine`.
+/// One calendar screen: a range's items, the most overdue from before it, per-day overflow.
 #[tauri::command(async)]
-pub fn calendar(
+pub fn calendar_query(
     state: State<'_, AppState>,
-    from: String,
-    to: String,
-    mine: bool,
-) -> CommandResult<Vec<CalendarItem>> {
-    state.with(|r| {
-        let from = parse_date("from", &from)?;
-        let to = parse_date("to", &to)?;
-        let me = r.member_email().to_string();
-        r.calendar(from, to, mine.then_some(me.as_str()))
-    })
+    query: CalendarQuery,
+) -> CommandResult<CalendarPage> {
+    state.with(|r| r.calendar_query(&query))
 }
 
 /// Verifies the audit chain and compares it with the head this member last verified on this

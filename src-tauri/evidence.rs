@@ -11,7 +11,7 @@ use driftwarden_drift::{
     drift_files_with_progress, record_source, ColumnDrift, DriftError, DriftOptions, DriftReport,
     Method,
 };
-use driftwarden_pack::{verify_pack, write_pack, Manifest, MANIFEST};
+use driftwarden_pack::{verify_pack, write_pack_with, Manifest, MANIFEST};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
@@ -138,9 +138,11 @@ pub async fn export_pack(
                 });
             };
             send("collecting", 0);
-            let data = reg.pack_data(&request.scope)?;
-            let summary = write_pack(
+            // The outline only: measurements and the log extract are streamed from the registry.
+            let data = reg.pack_outline(&request.scope)?;
+            let summary = write_pack_with(
                 &data,
+                reg,
                 &|bytes| reg.sign_with_my_key(bytes),
                 &out,
                 &mut |stage, pct| send(stage, pct),

@@ -6,6 +6,7 @@
 mod commands;
 mod evidence;
 mod state;
+mod webview;
 
 pub use commands::{
     AddMemberRequest, ChangePassphraseRequest, CreateRegistryRequest, CreateSampleRequest,
@@ -22,6 +23,8 @@ pub fn run() {
         // Desktop notifications when a decision falls due (sent from Rust only; no JS permission).
         .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::default())
+        // Keeps the webview's memory down (see webview.rs).
+        .setup(webview::setup)
         .invoke_handler(tauri::generate_handler![
             commands::default_registry_dir,
             commands::registry_create,
@@ -29,6 +32,7 @@ pub fn run() {
             commands::registry_lock,
             commands::session,
             commands::list_models,
+            commands::list_models_page,
             commands::list_members,
             commands::show_model,
             commands::add_model,
@@ -39,7 +43,9 @@ pub fn run() {
             commands::ingest_file,
             commands::choose_measurement_file,
             commands::list_measurements,
+            commands::drift_series,
             commands::list_exceptions,
+            commands::list_exceptions_page,
             commands::show_exception,
             commands::start_validation,
             commands::validate_exception,
@@ -48,13 +54,14 @@ pub fn run() {
             commands::cosign_exception,
             commands::sweep,
             commands::audit_log,
+            commands::audit_log_page,
             commands::audit_log_for,
             commands::verify_log,
             commands::add_member,
             commands::offboard_member,
             commands::policy,
             commands::set_policy,
-            commands::list_nhis,
+            commands::list_nhis_page,
             commands::add_nhi,
             commands::link_nhi,
             commands::rotate_nhi,
@@ -62,7 +69,7 @@ pub fn run() {
             commands::inbox,
             commands::registry_create_sample,
             commands::change_passphrase,
-            commands::calendar,
+            commands::calendar_query,
             commands::check_head,
             commands::export_calendar,
             evidence::export_pack,
@@ -73,7 +80,7 @@ pub fn run() {
             commands::show_nhi,
             commands::set_nhi_owner,
             commands::accept_nhi_finding,
-            commands::nhi_posture,
+            commands::nhi_posture_with,
             commands::notify_due,
         ])
         .run(tauri::generate_context!())

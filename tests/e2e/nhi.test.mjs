@@ -24,9 +24,11 @@ test('an overdue rotation recorded from the NHI page clears its finding; home sh
     await click(driver, 'nav-nhis');
     await textOf(driver, 'nhis-table', 'svc-credit-scoring');
     await choose(driver, 'nhi-filter-finding', 'rotation-overdue');
+    // (The inventory is a virtualised table of fixed-height rows whose cells cut long text with an
+    // ellipsis: read each row's whole text.)
     const overdueRows = async () => {
       const rows = await driver.findElements(By.css('[data-testid="nhi-row"]'));
-      return Promise.all(rows.map((row) => row.getText()));
+      return Promise.all(rows.map((row) => driver.executeScript('return arguments[0].textContent;', row)));
     };
     await driver.wait(async () => (await overdueRows()).length === 3, TIMEOUT, 'three overdue identities listed');
     for (const row of await overdueRows()) {

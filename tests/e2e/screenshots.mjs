@@ -97,6 +97,8 @@ try {
       // The escalated credit-risk exception: Ana decides its disposition.
       await click(driver, 'nav-exceptions');
       await find(driver, 'exceptions-table');
+      // The table fetches its rows a page at a time: wait for the first ones.
+      await find(driver, 'exception-row');
       const first = await driver.executeScript(
         `const row = [...document.querySelectorAll('[data-testid="exception-row"]')]
            .find((r) => r.textContent.includes('credit-risk'));
@@ -133,6 +135,7 @@ try {
       if (extra) {
         await click(driver, 'nav-audit');
         await find(driver, 'audit-table');
+        await find(driver, 'audit-row');
         await find(driver, 'chain-verified');
         await capture(extra, 'audit.png');
         await click(driver, 'nav-nhis');
@@ -143,6 +146,7 @@ try {
         await capture(extra, 'members.png');
         await click(driver, 'nav-models');
         await find(driver, 'models-table');
+        await find(driver, 'model-row');
         await capture(extra, 'models.png');
         await click(driver, 'nav-calendar');
         await find(driver, 'calendar-list');

@@ -11,12 +11,15 @@ import type { AddNhi } from './bindings/AddNhi';
 import type { ApprovalView } from './bindings/ApprovalView';
 import type { ApproveModel } from './bindings/ApproveModel';
 import type { AuditEventView } from './bindings/AuditEventView';
-import type { CalendarItem } from './bindings/CalendarItem';
+import type { CalendarPage } from './bindings/CalendarPage';
+import type { CalendarQuery } from './bindings/CalendarQuery';
 import type { ChangePassphraseRequest } from './bindings/ChangePassphraseRequest';
 import type { CreateRegistryRequest } from './bindings/CreateRegistryRequest';
 import type { CreateSampleRequest } from './bindings/CreateSampleRequest';
 import type { DecideException } from './bindings/DecideException';
 import type { DecisionRights } from './bindings/DecisionRights';
+import type { DriftSeries } from './bindings/DriftSeries';
+import type { ExceptionPage } from './bindings/ExceptionPage';
 import type { ExceptionState } from './bindings/ExceptionState';
 import type { ExceptionView } from './bindings/ExceptionView';
 import type { GateItem } from './bindings/GateItem';
@@ -26,10 +29,15 @@ import type { IngestOptions } from './bindings/IngestOptions';
 import type { IngestReport } from './bindings/IngestReport';
 import type { MeasurementView } from './bindings/MeasurementView';
 import type { ModelDetail } from './bindings/ModelDetail';
+import type { ModelPage } from './bindings/ModelPage';
+import type { ModelQuery } from './bindings/ModelQuery';
 import type { NhiDetail } from './bindings/NhiDetail';
 import type { NhiLinkView } from './bindings/NhiLinkView';
+import type { NhiPage } from './bindings/NhiPage';
+import type { NhiQuery } from './bindings/NhiQuery';
 import type { NhiView } from './bindings/NhiView';
 import type { Posture } from './bindings/Posture';
+import type { PostureQuery } from './bindings/PostureQuery';
 import type { Policy } from './bindings/Policy';
 import type { Progress } from './bindings/Progress';
 import type { SetDecisionRights } from './bindings/SetDecisionRights';
@@ -96,6 +104,11 @@ export function listModels(): Promise<ModelView[]> {
   return call<ModelView[]>('list_models');
 }
 
+/** One page of the model list, filtered and ordered (by name, then version) in the core. */
+export function listModelsPage(query: ModelQuery): Promise<ModelPage> {
+  return call<ModelPage>('list_models_page', { query });
+}
+
 export function listMembers(): Promise<MemberView[]> {
   return call<MemberView[]>('list_members');
 }
@@ -150,6 +163,14 @@ export function listMeasurements(model: string, metric: string | null = null): P
   return call<MeasurementView[]>('list_measurements', { model, metric });
 }
 
+/**
+ * A metric's series for its drift chart, downsampled in the core (each bucket's lowest and highest
+ * value, so spikes stay visible) to at most `maxPoints` (default 2,000).
+ */
+export function driftSeries(model: string, metric: string, maxPoints: number | null = null): Promise<DriftSeries> {
+  return call<DriftSeries>('drift_series', { model, metric, maxPoints });
+}
+
 // ---- Exceptions ---------------------------------------------------------------------------------
 
 export function listExceptions(
@@ -157,6 +178,16 @@ export function listExceptions(
   model: string | null = null,
 ): Promise<ExceptionView[]> {
   return call<ExceptionView[]>('list_exceptions', { filter: state, model });
+}
+
+/** One page of exceptions, overdue first, then soonest deadline; `state` (a state or `open`) and `model` filter in the core. */
+export function listExceptionsPage(
+  state: ExceptionState | 'open' | null,
+  model: string | null,
+  offset: number,
+  limit: number,
+): Promise<ExceptionPage> {
+  return call<ExceptionPage>('list_exceptions_page', { filter: state, model, offset, limit });
 }
 
 export function showException(id: number): Promise<ExceptionView> {
@@ -195,6 +226,11 @@ export function auditLog(limit: number | null = null): Promise<AuditEventView[]>
   return call<AuditEventView[]>('audit_log', { limit });
 }
 
+/** Audit events newest first: the `limit` (1..500) events before sequence `before` (the head when null). */
+export function auditLogPage(before: number | null, limit: number): Promise<AuditEventView[]> {
+  return call<AuditEventView[]>('audit_log_page', { before, limit });
+}
+
 /** Audit events of one record (entity: model, exception, threshold, nhi, member…). */
 export function auditLogFor(entity: string, id: number | string): Promise<AuditEventView[]> {
   return call<AuditEventView[]>('audit_log_for', { entity, id: String(id) });
@@ -226,8 +262,9 @@ export function setPolicy(key: string, value: number): Promise<Policy> {
 
 // ---- NHIs ---------------------------------------------------------------------------------------
 
-export function listNhis(): Promise<NhiView[]> {
-  return call<NhiView[]>('list_nhis');
+/** One page of the NHI inventory (by name, filtered), with how many match in all. */
+export function listNhisPage(query: NhiQuery): Promise<NhiPage> {
+  return call<NhiPage>('list_nhis_page', { query });
 }
 
 export function addNhi(input: AddNhi): Promise<NhiView> {
@@ -268,9 +305,9 @@ export function notifyDue(): Promise<number> {
   return call<number>('notify_due');
 }
 
-/** Rotation compliance, findings by kind, per model, and the weekly trend. */
-export function nhiPosture(): Promise<Posture> {
-  return call<Posture>('nhi_posture');
+/** Posture of one owner's models (or all), with the trend only when asked. */
+export function nhiPostureWith(query: PostureQuery): Promise<Posture> {
+  return call<Posture>('nhi_posture_with', { query });
 }
 
 // ---- Home and own passphrase ----------------------------------------------------------------------
@@ -288,9 +325,12 @@ export async function changePassphrase(oldPassphrase: string, newPassphrase: str
 
 // ---- Review calendar, rollback detection ----------------------------------------------------------
 
-/** Dated items between `from` and `to` (YYYY-MM-DD) plus everything overdue; only mine when `mine`. */
-export function calendar(from: string, to: string, mine: boolean): Promise<CalendarItem[]> {
-  return call<CalendarItem[]>('calendar', { from, to, mine });
+/**
+ * One calendar screen: the range's items, the most overdue before it (`overdue_limit`), and per
+ * day the NHI items left out by `per_day_limit` (`more`).
+ */
+export function calendarQuery(query: CalendarQuery): Promise<CalendarPage> {
+  return call<CalendarPage>('calendar_query', { query });
 }
 
 /** Verifies the chain against the head this member last verified on this computer. */

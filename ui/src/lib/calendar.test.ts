@@ -10,9 +10,20 @@ import {
   groupOf,
   kindLabel,
   KINDS,
+  moreByDate,
+  moreTotal,
+  OVERDUE_ALL,
+  OVERDUE_SHOWN,
+  overdueBefore,
+  overdueCount,
   overdueHeading,
   overdueItems,
+  overdueQuery,
+  pageEvents,
+  PER_DAY_LIMIT,
+  rangeQuery,
   routeOf,
+  upcomingQuery,
   toEvent,
   viewOf,
   withinRange,
@@ -132,6 +143,7 @@ group('filters', () => {
     expect(overdueItems(items).map((i) => i.uid)).toEqual(['c', 'b']);
     expect(overdueHeading(1)).toBe('1 item overdue');
     expect(overdueHeading(5)).toBe('5 items overdue');
+    expect(overdueHeading(4004)).toBe('4,004 items overdue');
   });
 });
 
@@ -154,5 +166,64 @@ group('ranges', () => {
     expect(viewOf('month')).toBe('dayGridMonth');
     expect(viewOf('week')).toBe('dayGridWeek');
     expect(viewOf('agenda')).toBe('agenda');
+    expect(viewOf('day')).toBe('day');
+  });
+});
+
+group('pages from the core', () => {
+  const all = new Set<KindGroup>(GROUPS.map((g) => g.id));
+
+  test('a range query: no overdue from before it, a few NHI items per day except in the day list', () => {
+    expect(rangeQuery('2026-11-01', '2026-11-30', null, 'month')).toEqual({
+      from: '2026-11-01', to: '2026-11-30', member: null, overdue_limit: 0, per_day_limit: PER_DAY_LIMIT,
+    });
+    expect(rangeQuery('2026-11-05', '2026-11-05', 'ana@x', 'day')).toEqual({
+      from: '2026-11-05', to: '2026-11-05', member: 'ana@x', overdue_limit: 0, per_day_limit: null,
+    });
+    expect(rangeQuery('2026-11-01', '2027-01-29', null, 'agenda').per_day_limit).toBe(PER_DAY_LIMIT);
+  });
+
+  test('the overdue panel asks for a few, or for all up to the cap; home for the next days of one member', () => {
+    expect(overdueQuery('2026-11-27', null, false)).toMatchObject({ from: '2026-11-27', to: '2026-11-27', overdue_limit: OVERDUE_SHOWN });
+    expect(overdueQuery('2026-11-27', 'ana@x', true)).toMatchObject({ member: 'ana@x', overdue_limit: OVERDUE_ALL });
+    expect(upcomingQuery(TODAY, 14, 'ana@x')).toEqual({
+      from: '2026-11-27', to: '2026-12-11', member: 'ana@x', overdue_limit: 3, per_day_limit: 5,
+    });
+  });
+
+  test('"+N more" per day sums the kinds of the chosen groups and is drawn after the day\'s items', () => {
+    const more = [
+      { date: '2026-11-05', kind: 'rotation-due', count: 40 },
+      { date: '2026-11-05', kind: 'nhi-expiry', count: 2 },
+      { date: '2026-11-06', kind: 'nhi-expiry', count: 7 },
+      { date: '2026-11-07', kind: 'rotation-due', count: 0 },
+    ];
+    expect([...moreByDate(more, all)]).toEqual([['2026-11-05', 42], ['2026-11-06', 7]]);
+    expect([...moreByDate(more, new Set<KindGroup>(['rotation']))]).toEqual([['2026-11-05', 40]]);
+    expect(moreTotal(more)).toBe(49);
+
+    const rotation = item({ uid: 'r1', kind: 'rotation-due', date: '2026-11-05', entity_type: 'nhi', nhi: 'sa' });
+    const approval = item({ uid: 'a1', date: '2026-11-05' });
+    const events = pageEvents([rotation, approval], more, new Set<KindGroup>(['rotation', 'nhi-expiry']));
+    expect(events.map((e) => e.id)).toEqual(['r1', 'more-2026-11-05', 'more-2026-11-06']);
+    const day = events[1];
+    expect(day.title).toBe('+42 more');
+    expect(day.extendedProps).toEqual({ more: { date: '2026-11-05', count: 42 }, dwOrder: 1 });
+    expect(events[0].extendedProps.dwOrder).toBe(0);
+  });
+
+  test('overdue counts follow the kind filter; the listed ones are those before today, most overdue first', () => {
+    const byKind = [
+      { kind: 'rotation-due', count: 1200 },
+      { kind: 'approval-expiry', count: 3 },
+      { kind: 'something-new', count: 1 },
+    ];
+    expect(overdueCount(byKind, all)).toBe(1204);
+    expect(overdueCount(byKind, new Set<KindGroup>(['approval']))).toBe(4);
+    const old = item({ uid: 'o', date: '2026-01-02', overdue: true, kind: 'rotation-due' });
+    const older = item({ uid: 'p', date: '2025-12-01', overdue: true });
+    const todays = item({ uid: 't', date: '2026-11-27', overdue: false });
+    expect(overdueBefore([old, todays, older], '2026-11-27', all).map((i) => i.uid)).toEqual(['p', 'o']);
+    expect(overdueBefore([old, older], '2026-11-27', new Set<KindGroup>(['approval'])).map((i) => i.uid)).toEqual(['p']);
   });
 });

@@ -2,6 +2,9 @@
 // events handed to FullCalendar, where a click leads, and which dates to ask the core for.
 
 import type { CalendarItem } from './bindings/CalendarItem';
+import type { CalendarQuery } from './bindings/CalendarQuery';
+import type { DayCount } from './bindings/DayCount';
+import type { KindCount } from './bindings/KindCount';
 import { isoDate, relativeDeadline } from './format';
 import type { Route } from './nav';
 
@@ -42,13 +45,14 @@ export function groupOf(kind: string): KindGroup {
   return KINDS[kind]?.group ?? 'other';
 }
 
-/** The three layouts, as FullCalendar view names. */
-export type Layout = 'month' | 'week' | 'agenda';
+/** The layouts, as FullCalendar view names ("day" is one day's full list, from a "+N more"). */
+export type Layout = 'month' | 'week' | 'agenda' | 'day';
 
 export const LAYOUTS: readonly { id: Layout; label: string; view: string }[] = [
   { id: 'month', label: 'Month', view: 'dayGridMonth' },
   { id: 'week', label: 'Week', view: 'dayGridWeek' },
   { id: 'agenda', label: 'Agenda', view: 'agenda' },
+  { id: 'day', label: 'Day', view: 'day' },
 ];
 
 export function viewOf(layout: Layout): string {
@@ -64,8 +68,22 @@ export interface ItemEvent {
   color: string;
   contrastColor: string;
   className: string;
-  extendedProps: { item: CalendarItem };
+  extendedProps: { item: CalendarItem; dwOrder: 0 };
 }
+
+/** A day's "+N more": the NHI items the per-day limit left out, drawn last in the day's cell. */
+export interface MoreEvent {
+  id: string;
+  title: string;
+  start: string;
+  allDay: true;
+  color: string;
+  contrastColor: string;
+  className: string;
+  extendedProps: { more: { date: string; count: number }; dwOrder: 1 };
+}
+
+export type DrawnEvent = ItemEvent | MoreEvent;
 
 export function eventClass(item: CalendarItem): string {
   const classes = ['dw-event', `dw-${groupOf(item.kind)}`];
@@ -86,8 +104,94 @@ export function toEvent(item: CalendarItem): ItemEvent {
     color: `var(--cal-${group}-bg)`,
     contrastColor: 'var(--text)',
     className: eventClass(item),
-    extendedProps: { item },
+    extendedProps: { item, dwOrder: 0 },
   };
+}
+
+export function moreEvent(date: string, count: number): MoreEvent {
+  return {
+    id: `more-${date}`,
+    title: moreLabel(count),
+    start: date,
+    allDay: true,
+    color: 'var(--surface-2)',
+    contrastColor: 'var(--text)',
+    className: 'dw-more',
+    extendedProps: { more: { date, count }, dwOrder: 1 },
+  };
+}
+
+export function moreLabel(count: number): string {
+  return `+${count.toLocaleString('en')} more`;
+}
+
+/** The items left out per day (of the chosen groups), summed over kinds, by date. */
+export function moreByDate(more: readonly DayCount[], groups: ReadonlySet<KindGroup>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of more) {
+    const group = groupOf(m.kind);
+    if (m.count > 0 && (group === 'other' || groups.has(group))) {
+      out.set(m.date, (out.get(m.date) ?? 0) + m.count);
+    }
+  }
+  return out;
+}
+
+/** What FullCalendar draws for a page: the items of the chosen groups, then each day's "+N more". */
+export function pageEvents(
+  items: readonly CalendarItem[],
+  more: readonly DayCount[],
+  groups: ReadonlySet<KindGroup>,
+): DrawnEvent[] {
+  const events: DrawnEvent[] = filterByGroup(items, groups).map(toEvent);
+  for (const [date, count] of moreByDate(more, groups)) {
+    events.push(moreEvent(date, count));
+  }
+  return events;
+}
+
+/** How many NHI items a day lists before "+N more" (month, week and agenda). */
+export const PER_DAY_LIMIT = 5;
+
+/**
+ * The core's query for what FullCalendar shows: only the range (the overdue panel lists what is
+ * overdue from before it), a few NHI items per day except in the one-day list, which has them all.
+ */
+export function rangeQuery(from: string, to: string, member: string | null, layout: Layout): CalendarQuery {
+  return { from, to, member, overdue_limit: 0, per_day_limit: layout === 'day' ? null : PER_DAY_LIMIT };
+}
+
+/** How many overdue items the panel lists until asked for all, and at most when asked. */
+export const OVERDUE_SHOWN = 3;
+export const OVERDUE_ALL = 500;
+
+/** The overdue panel's query: the most overdue before today (today's own items left out). */
+export function overdueQuery(today: string, member: string | null, all: boolean): CalendarQuery {
+  return { from: today, to: today, member, overdue_limit: all ? OVERDUE_ALL : OVERDUE_SHOWN, per_day_limit: 0 };
+}
+
+/** Home's "next N days" of one member: a few of the most overdue, a few NHI items per day. */
+export function upcomingQuery(today: Date, days: number, member: string): CalendarQuery {
+  const until = new Date(today.getFullYear(), today.getMonth(), today.getDate() + days);
+  return { from: isoDate(today), to: isoDate(until), member, overdue_limit: OVERDUE_SHOWN, per_day_limit: PER_DAY_LIMIT };
+}
+
+/** How many are overdue among the chosen groups (kinds this release does not know always count). */
+export function overdueCount(byKind: readonly KindCount[], groups: ReadonlySet<KindGroup>): number {
+  return byKind.reduce((sum, k) => {
+    const group = groupOf(k.kind);
+    return group === 'other' || groups.has(group) ? sum + k.count : sum;
+  }, 0);
+}
+
+/** The overdue panel's items: those dated before `today`, of the chosen groups, most overdue first. */
+export function overdueBefore(items: readonly CalendarItem[], today: string, groups: ReadonlySet<KindGroup>): CalendarItem[] {
+  return overdueItems(filterByGroup(items, groups).filter((item) => item.date < today));
+}
+
+/** Items left out of a page by the per-day limit, in all (Home's "and N more"). */
+export function moreTotal(more: readonly DayCount[]): number {
+  return more.reduce((sum, m) => sum + m.count, 0);
 }
 
 /** One line that says everything about an item: for a tooltip and for screen readers. */
@@ -157,5 +261,5 @@ export function exportRange(start: Date, end: Date): { from: string; to: string 
 
 /** A count in words for the overdue heading: "3 items overdue". */
 export function overdueHeading(count: number): string {
-  return `${count} ${count === 1 ? 'item' : 'items'} overdue`;
+  return `${count.toLocaleString('en')} ${count === 1 ? 'item' : 'items'} overdue`;
 }

@@ -1,21 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import type { MeasurementView } from './bindings/MeasurementView';
+import type { DriftSeries as CoreSeries } from './bindings/DriftSeries';
+import type { ExceptionView } from './bindings/ExceptionView';
 import type { ThresholdView } from './bindings/ThresholdView';
-import { driftSeries, exceptionPeriods, metricsOf, thresholdInForce, yRange } from './drift';
+import { driftSeries, exceptionOf, exceptionPeriods, metricsOf, thresholdInForce, yRange } from './drift';
 
-function m(id: number, metric: string, value: number, at: string, exception: number | null = null): MeasurementView {
+function core(metric: string, points: [string, number, string][], total = points.length): CoreSeries {
   return {
-    id,
-    model_id: 1,
     metric,
-    value,
-    observed_at: at,
-    segment: null,
-    source: null,
-    import_id: 1,
-    evaluation: exception ? 'breach' : 'ok',
-    threshold_id: 1,
-    exception_id: exception,
+    total,
+    downsampled: total > points.length,
+    points: points.map(([observed_at, value, evaluation]) => ({ observed_at, value, evaluation })),
   };
 }
 
@@ -23,17 +17,30 @@ function t(id: number, metric: string, version: number, status: ThresholdView['s
   return { id, model_id: 1, metric, version, breach, warn, direction: 'above', status, proposed_by: 'a@b.c', proposed_at: '2026-11-01T00:00:00Z' };
 }
 
+/** An exception with the fields the chart reads (the rest are irrelevant to it). */
+function ex(id: number, metric: string | null, lastBreachAt: string | null, kind: 'breach' | 'lapsed-approval' = 'breach'): ExceptionView {
+  return { id, metric, kind, last_breach_at: lastBreachAt } as unknown as ExceptionView;
+}
+
 describe('drift series', () => {
-  const ms = [
-    m(2, 'psi', 0.3, '2026-11-03T00:00:00Z', 7),
-    m(1, 'psi', 0.05, '2026-11-01T00:00:00Z'),
-    m(3, 'ks', 0.1, '2026-11-02T00:00:00Z'),
-  ];
+  const psi = core(
+    'psi',
+    [
+      ['2026-11-01T00:00:00Z', 0.05, 'ok'],
+      ['2026-11-03T00:00:00Z', 0.3, 'breach'],
+    ],
+    5000,
+  );
   const ths = [t(1, 'psi', 1, 'approved', 0.2, 0.1), t(2, 'psi', 2, 'proposed', 0.25, 0.1), t(3, 'auc', 1, 'withdrawn', 0.7, null)];
 
-  test('points are one metric, in time order, with exception markers', () => {
-    const s = driftSeries('psi', ms, ths);
-    expect(s.points.map((p) => p.measurementId)).toEqual([1, 2]);
+  test('points keep the core order, the totals and the exception markers', () => {
+    const s = driftSeries(psi, ths, [ex(7, 'psi', '2026-11-03T00:00:00Z')]);
+    expect(s.points.map((p) => [p.key, p.y])).toEqual([
+      [0, 0.05],
+      [1, 0.3],
+    ]);
+    expect(s.total).toBe(5000);
+    expect(s.downsampled).toBe(true);
     expect(s.exceptionPoints.map((p) => p.exceptionId)).toEqual([7]);
     expect(s.threshold?.id).toBe(1);
     expect(s.proposedOnly).toBe(false);
@@ -45,27 +52,40 @@ describe('drift series', () => {
     expect(thresholdInForce(ths, 'auc')).toBeNull();
   });
 
-  test('metrics come from live thresholds and from measurements', () => {
-    expect(metricsOf(ths, ms)).toEqual(['ks', 'psi']);
+  test('metrics come from live thresholds and from exceptions', () => {
+    expect(metricsOf(ths, [ex(1, 'ks', null), ex(2, null, null, 'lapsed-approval')])).toEqual(['ks', 'psi']);
   });
 
   test('the y range shows every point and both lines', () => {
-    const r = yRange(driftSeries('psi', ms, ths));
+    const r = yRange(driftSeries(psi, ths, []));
     expect(r.min).toBeLessThan(0.05);
     expect(r.max).toBeGreaterThan(0.3);
-    expect(yRange(driftSeries('none', [], []))).toEqual({ min: 0, max: 1 });
+    expect(yRange(driftSeries(core('none', []), [], []))).toEqual({ min: 0, max: 1 });
+  });
+
+  test('breaches go to the exception open at the time, oldest first', () => {
+    const points = [
+      { x: Date.parse('2026-11-01T00:00:00Z'), evaluation: 'breach' },
+      { x: Date.parse('2026-11-02T00:00:00Z'), evaluation: 'ok' },
+      { x: Date.parse('2026-11-03T00:00:00Z'), evaluation: 'breach' },
+      { x: Date.parse('2026-11-05T00:00:00Z'), evaluation: 'breach' },
+      { x: Date.parse('2026-11-09T00:00:00Z'), evaluation: 'breach' },
+    ];
+    const exceptions = [ex(9, 'psi', '2026-11-05T00:00:00Z'), ex(4, 'psi', '2026-11-03T00:00:00Z'), ex(5, 'psi', null, 'lapsed-approval')];
+    // The last breach is after every exception's last breach: no exception to point at.
+    expect(exceptionOf(points, exceptions)).toEqual([4, null, 4, 9, null]);
   });
 
   test('exception periods span their measurements', () => {
     const s = driftSeries(
-      'psi',
-      [
-        m(1, 'psi', 0.3, '2026-11-01T00:00:00Z', 4),
-        m(2, 'psi', 0.1, '2026-11-02T00:00:00Z'),
-        m(3, 'psi', 0.31, '2026-11-03T00:00:00Z', 4),
-        m(4, 'psi', 0.4, '2026-11-05T00:00:00Z', 9),
-      ],
+      core('psi', [
+        ['2026-11-01T00:00:00Z', 0.3, 'breach'],
+        ['2026-11-02T00:00:00Z', 0.1, 'ok'],
+        ['2026-11-03T00:00:00Z', 0.31, 'breach'],
+        ['2026-11-05T00:00:00Z', 0.4, 'breach'],
+      ]),
       [],
+      [ex(4, 'psi', '2026-11-03T00:00:00Z'), ex(9, 'psi', '2026-11-05T00:00:00Z')],
     );
     expect(exceptionPeriods(s)).toEqual([
       { exceptionId: 4, from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-11-03T00:00:00Z') },

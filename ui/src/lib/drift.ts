@@ -1,20 +1,27 @@
 // The data behind a drift chart: one metric's measurements over time against the threshold in
-// force (warn dashed, breach solid), with exception markers. Pure functions, unit-tested.
+// force (warn dashed, breach solid), with exception markers. The points come from the core's
+// `drift_series`, already downsampled (each bucket's lowest and highest value) to about 2,000, so a
+// chart never holds every measurement of a large registry. Pure functions, unit-tested.
 
-import type { MeasurementView } from './bindings/MeasurementView';
+import type { DriftSeries as CoreSeries } from './bindings/DriftSeries';
+import type { ExceptionView } from './bindings/ExceptionView';
 import type { ThresholdView } from './bindings/ThresholdView';
 
 export interface Point {
   /** Milliseconds since the epoch. */
   x: number;
   y: number;
-  measurementId: number;
+  /** The point's place in its series (a stable key). */
+  key: number;
   exceptionId: number | null;
   evaluation: string;
 }
 
 export interface DriftSeries {
   metric: string;
+  /** Measurements stored for the metric (the chart may show fewer: `downsampled`). */
+  total: number;
+  downsampled: boolean;
   points: Point[];
   /** Points that belong to an exception (markers). */
   exceptionPoints: Point[];
@@ -35,42 +42,62 @@ export function thresholdInForce(thresholds: readonly ThresholdView[], metric: s
   return proposed[0] ?? null;
 }
 
-/** The metrics of a model: those with a threshold and those with measurements, sorted. */
-export function metricsOf(
-  thresholds: readonly ThresholdView[],
-  measurements: readonly MeasurementView[],
-): string[] {
+/**
+ * The metrics a model's page charts: those with a live (approved or proposed) threshold and those
+ * an exception was opened on, sorted.
+ */
+export function metricsOf(thresholds: readonly ThresholdView[], exceptions: readonly ExceptionView[]): string[] {
   const set = new Set<string>();
   for (const t of thresholds) {
     if (t.status === 'approved' || t.status === 'proposed') {
       set.add(t.metric);
     }
   }
-  for (const m of measurements) {
-    set.add(m.metric);
+  for (const e of exceptions) {
+    if (e.metric !== null) {
+      set.add(e.metric);
+    }
   }
   return [...set].sort();
 }
 
+/**
+ * Which exception each breach point belongs to. The core's chart points carry no exception id, so
+ * they are matched by time: a metric's breach exceptions, oldest first, each take the breaches
+ * observed up to its last breach (an exception stays open and absorbs later breaches until it is
+ * closed; the next breach opens the next one).
+ */
+export function exceptionOf(points: readonly { x: number; evaluation: string }[], exceptions: readonly ExceptionView[]): (number | null)[] {
+  const spans = exceptions
+    .filter((e) => e.kind === 'breach' && e.last_breach_at !== null)
+    .map((e) => ({ id: e.id, until: new Date(e.last_breach_at ?? '').getTime() }))
+    .filter((e) => Number.isFinite(e.until))
+    .sort((a, b) => a.id - b.id);
+  return points.map((p) => {
+    if (p.evaluation !== 'breach') {
+      return null;
+    }
+    return spans.find((e) => p.x <= e.until)?.id ?? null;
+  });
+}
+
+/** A chart series from the core's (downsampled) series, the model's thresholds and exceptions. */
 export function driftSeries(
-  metric: string,
-  measurements: readonly MeasurementView[],
+  core: CoreSeries,
   thresholds: readonly ThresholdView[],
+  exceptions: readonly ExceptionView[],
 ): DriftSeries {
-  const points: Point[] = measurements
-    .filter((m) => m.metric === metric)
-    .map((m) => ({
-      x: new Date(m.observed_at).getTime(),
-      y: m.value,
-      measurementId: m.id,
-      exceptionId: m.exception_id,
-      evaluation: m.evaluation,
-    }))
-    .filter((p) => Number.isFinite(p.x))
-    .sort((a, b) => a.x - b.x);
+  const metric = core.metric;
+  const timed = core.points
+    .map((p) => ({ x: new Date(p.observed_at).getTime(), y: p.value, evaluation: p.evaluation }))
+    .filter((p) => Number.isFinite(p.x));
+  const ids = exceptionOf(timed, exceptions.filter((e) => e.metric === metric));
+  const points: Point[] = timed.map((p, i) => ({ ...p, key: i, exceptionId: ids[i] }));
   const threshold = thresholdInForce(thresholds, metric);
   return {
     metric,
+    total: core.total,
+    downsampled: core.downsampled,
     points,
     exceptionPoints: points.filter((p) => p.exceptionId !== null),
     threshold,

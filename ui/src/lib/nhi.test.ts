@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { Finding } from './bindings/Finding';
 import type { NhiView } from './bindings/NhiView';
 import type { SessionInfo } from './bindings/SessionInfo';
-import { canManageNhi, environments, filterNhis, findingKinds, formatPct, NO_FILTER, openFindings } from './nhi';
+import { canManageNhi, environments, formatPct, isFiltered, NO_FILTER, nhiFilterKey, nhiQuery, openFindings, postureFindingKinds } from './nhi';
 
 function finding(code: string, owasp: string, accepted = false): Finding {
   return {
@@ -78,24 +78,48 @@ describe('NHI view logic', () => {
     expect(canManageNhi(session('cy@x', ['admin']), all[0])).toBe(true);
   });
 
-  test('filters combine: search (identifier and models included), finding, status, environment, mine', () => {
-    const names = (f: Partial<typeof NO_FILTER>, me = 'ana@x'): string[] =>
-      filterNhis(all, { ...NO_FILTER, ...f }, me).map((n) => n.name);
-    expect(names({})).toEqual(['scorer-sa', 'etl-key', 'old-cert']);
-    expect(names({ search: 'akiaex' })).toEqual(['etl-key']);
-    expect(names({ search: 'credit' })).toEqual(['scorer-sa']);
-    expect(names({ finding: 'any' })).toEqual(['scorer-sa', 'etl-key']);
-    expect(names({ finding: 'no-expiry' })).toEqual([]);
-    expect(names({ finding: 'overprivileged' })).toEqual(['etl-key']);
-    expect(names({ status: 'revoked' })).toEqual(['old-cert']);
-    expect(names({ environment: 'staging' })).toEqual(['etl-key']);
-    expect(names({ mine: true }, 'ben@x')).toEqual(['etl-key']);
-    expect(names({ mine: true, finding: 'any' }, 'ana@x')).toEqual(['scorer-sa']);
+  test('filters map to the core query: blanks are absent, "mine" is the owner, the page is passed on', () => {
+    expect(nhiQuery(NO_FILTER, 'ana@x', 0, 100)).toEqual({
+      search: null, kind: null, status: null, environment: null, owner: null, finding: null, offset: 0, limit: 100,
+    });
+    expect(
+      nhiQuery({ search: '  akia ', finding: 'any', status: 'revoked', environment: ' staging ', mine: true }, 'ben@x', 200, 50),
+    ).toEqual({
+      search: 'akia', kind: null, status: 'revoked', environment: 'staging', owner: 'ben@x', finding: 'any', offset: 200, limit: 50,
+    });
+    expect(nhiQuery({ ...NO_FILTER, mine: false, search: '   ' }, 'ben@x', 0, 1).owner).toBeNull();
+    expect(nhiQuery({ ...NO_FILTER, finding: 'rotation-overdue' }, 'ben@x', 0, 1).finding).toBe('rotation-overdue');
   });
 
-  test('finding kinds are listed once, by OWASP number; environments sorted', () => {
-    expect(findingKinds(all).map((k) => k.owasp)).toEqual(['NHI5', 'NHI7']);
+  test('the query key changes with each filter and not with blank edits', () => {
+    const base = nhiFilterKey(NO_FILTER);
+    expect(nhiFilterKey({ ...NO_FILTER, search: '  ' })).toBe(base);
+    const keys = [
+      { search: 'x' }, { finding: 'any' }, { status: 'active' }, { environment: 'prod' }, { mine: true },
+    ].map((f) => nhiFilterKey({ ...NO_FILTER, ...f }));
+    expect(new Set([base, ...keys]).size).toBe(6);
+    expect(isFiltered(NO_FILTER)).toBe(false);
+    expect(isFiltered({ ...NO_FILTER, mine: true })).toBe(true);
+  });
+
+  test('finding options come from the posture (open ones, by OWASP number); the chosen one is kept', () => {
+    const posture = {
+      open_findings: [
+        { code: 'rotation-overdue', owasp: 'NHI7', count: 3 },
+        { code: 'overprivileged', owasp: 'NHI5', count: 1 },
+        { code: 'no-expiry', owasp: 'NHI7', count: 0 },
+        { code: 'human-use', owasp: 'NHI10', count: 2 },
+      ],
+    };
+    expect(postureFindingKinds(posture).map((k) => k.code)).toEqual(['overprivileged', 'rotation-overdue', 'human-use']);
+    expect(postureFindingKinds(posture, 'no-expiry').map((k) => [k.code, k.count])).toContainEqual(['no-expiry', null]);
+    expect(postureFindingKinds(posture, 'any')).toHaveLength(3);
+    expect(postureFindingKinds(null)).toEqual([]);
+  });
+
+  test('environments of a page: distinct and sorted', () => {
     expect(environments(all)).toEqual(['production', 'staging']);
+    expect(environments([nhi('x', { environment: null }), nhi('y', { environment: '' })])).toEqual([]);
   });
 
   test('percentages', () => {

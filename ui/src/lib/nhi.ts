@@ -1,7 +1,9 @@
 // View logic of the NHI inventory and NHI page. The rules (who may act, what a finding is) live in
 // the core; this only decides what to show and which controls to offer.
 import type { Finding } from './bindings/Finding';
+import type { NhiQuery } from './bindings/NhiQuery';
 import type { NhiView } from './bindings/NhiView';
+import type { Posture } from './bindings/Posture';
 import type { SessionInfo } from './bindings/SessionInfo';
 
 /** Findings that are not accepted as a risk. */
@@ -27,52 +29,55 @@ export interface NhiFilter {
 
 export const NO_FILTER: NhiFilter = { search: '', finding: '', status: '', environment: '', mine: false };
 
-export function filterNhis(nhis: readonly NhiView[], filter: NhiFilter, me: string): NhiView[] {
-  const q = filter.search.trim().toLowerCase();
-  return nhis.filter((n) => {
-    if (q !== '') {
-      const hay = [n.name, n.kind, n.system, n.owner, n.environment ?? '', n.identifier ?? '', ...n.linked_models]
-        .join(' ')
-        .toLowerCase();
-      if (!hay.includes(q)) {
-        return false;
-      }
-    }
-    if (filter.status !== '' && n.status !== filter.status) {
-      return false;
-    }
-    if (filter.environment !== '' && (n.environment ?? '') !== filter.environment) {
-      return false;
-    }
-    if (filter.mine && n.owner !== me) {
-      return false;
-    }
-    const open = openFindings(n.findings);
-    if (filter.finding === 'any') {
-      return open.length > 0;
-    }
-    if (filter.finding !== '') {
-      return open.some((f) => f.code === filter.finding);
-    }
-    return true;
-  });
+/** `null` for an empty (or blank) filter value: the core then matches everything. */
+function orNull(value: string): string | null {
+  const v = value.trim();
+  return v === '' ? null : v;
 }
 
-/** The finding kinds present among these NHIs (open ones), with their OWASP ID and title, by ID. */
-export function findingKinds(nhis: readonly NhiView[]): { code: string; owasp: string; title: string }[] {
-  const byCode = new Map<string, { code: string; owasp: string; title: string }>();
-  for (const n of nhis) {
-    for (const f of openFindings(n.findings)) {
-      if (!byCode.has(f.code)) {
-        byCode.set(f.code, { code: f.code, owasp: f.owasp, title: f.title });
-      }
-    }
+/** The core's query of one page of the inventory for these filters ("mine": owner = `me`). */
+export function nhiQuery(filter: NhiFilter, me: string, offset: number, limit: number): NhiQuery {
+  return {
+    search: orNull(filter.search),
+    kind: null,
+    status: orNull(filter.status),
+    environment: orNull(filter.environment),
+    owner: filter.mine ? me : null,
+    finding: orNull(filter.finding),
+    offset,
+    limit,
+  };
+}
+
+/** A key that changes exactly when the filters (and so the query) do. */
+export function nhiFilterKey(filter: NhiFilter): string {
+  return JSON.stringify([filter.search.trim(), filter.finding, filter.status, filter.environment.trim(), filter.mine]);
+}
+
+/** Whether any filter is set (the count then reads "N of M"). */
+export function isFiltered(filter: NhiFilter): boolean {
+  return nhiFilterKey(filter) !== nhiFilterKey(NO_FILTER);
+}
+
+/**
+ * The finding filter's options from the posture's open findings (the whole registry's counts,
+ * not one page's), by OWASP ID; the finding chosen is kept even when none is open any more.
+ */
+export function postureFindingKinds(
+  posture: Pick<Posture, 'open_findings'> | null,
+  chosen = '',
+): { code: string; owasp: string; count: number | null }[] {
+  const kinds: { code: string; owasp: string; count: number | null }[] = (posture?.open_findings ?? [])
+    .filter((f) => f.count > 0)
+    .map((f) => ({ code: f.code, owasp: f.owasp, count: f.count }));
+  if (chosen !== '' && chosen !== 'any' && !kinds.some((k) => k.code === chosen)) {
+    kinds.push({ code: chosen, owasp: '', count: null });
   }
   const num = (id: string): number => Number(id.replace(/\D/g, '')) || 0;
-  return [...byCode.values()].sort((a, b) => num(a.owasp) - num(b.owasp) || a.code.localeCompare(b.code));
+  return kinds.sort((a, b) => num(a.owasp) - num(b.owasp) || a.code.localeCompare(b.code));
 }
 
-/** Distinct environments, sorted. */
+/** Distinct environments of these NHIs (a page of them), sorted. */
 export function environments(nhis: readonly NhiView[]): string[] {
   return [...new Set(nhis.map((n) => n.environment).filter((e): e is string => e !== null && e !== ''))].sort();
 }
