@@ -615,3 +615,50 @@ fn exceptions_open_filter_and_overdue_first_order() {
         .to_string();
     assert!(err.contains("state") && err.contains("open"), "{err}");
 }
+
+/// The per-day cap applies to every kind: against the uncapped page, each day and kind keeps its
+/// first `limit` items and `more` counts exactly the rest.
+#[test]
+fn calendar_per_day_cap_keeps_the_first_items_of_every_kind_and_counts_the_rest() {
+    let (_tmp, reg) = seeded();
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    let to = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
+    let all = reg.calendar_page(from, to, None, Some(0), None).unwrap();
+    assert!(all.more.is_empty());
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for i in &all.items {
+        groups
+            .entry((i.date.clone(), i.kind.clone()))
+            .or_default()
+            .push(i.uid.clone());
+    }
+    assert!(
+        groups
+            .iter()
+            .any(|((_, k), v)| v.len() > 1 && !k.starts_with("rotation") && k != "nhi-expiry"),
+        "the seeded registry has a day with several deadlines of one non-NHI kind"
+    );
+    let limit = 1usize;
+    let capped = reg
+        .calendar_page(from, to, None, Some(0), Some(limit))
+        .unwrap();
+    let mut kept: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for i in &capped.items {
+        kept.entry((i.date.clone(), i.kind.clone()))
+            .or_default()
+            .push(i.uid.clone());
+    }
+    let more: std::collections::BTreeMap<(String, String), i64> = capped
+        .more
+        .iter()
+        .map(|d| ((d.date.clone(), d.kind.clone()), d.count))
+        .collect();
+    for (key, uids) in &groups {
+        let k = kept.get(key).cloned().unwrap_or_default();
+        assert_eq!(k.len(), uids.len().min(limit), "{key:?}");
+        assert!(k.iter().all(|u| uids.contains(u)), "{key:?}");
+        let left = (uids.len() - k.len()) as i64;
+        assert_eq!(more.get(key).copied().unwrap_or(0), left, "{key:?}");
+    }
+    assert_eq!(kept.len(), groups.len());
+}

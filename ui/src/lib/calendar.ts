@@ -71,7 +71,7 @@ export interface ItemEvent {
   extendedProps: { item: CalendarItem; dwOrder: 0 };
 }
 
-/** A day's "+N more": the NHI items the per-day limit left out, drawn last in the day's cell. */
+/** A day's "+N more": the items the per-day limit left out, drawn last in the day's cell. */
 export interface MoreEvent {
   id: string;
   title: string;
@@ -150,12 +150,12 @@ export function pageEvents(
   return events;
 }
 
-/** How many NHI items a day lists before "+N more" (month, week and agenda). */
+/** How many items of one kind a day lists before "+N more" (month, week and agenda). */
 export const PER_DAY_LIMIT = 5;
 
 /**
  * The core's query for what FullCalendar shows: only the range (the overdue panel lists what is
- * overdue from before it), a few NHI items per day except in the one-day list, which has them all.
+ * overdue from before it), a few items of each kind per day except in the one-day list, which has them all.
  */
 export function rangeQuery(from: string, to: string, member: string | null, layout: Layout): CalendarQuery {
   return { from, to, member, overdue_limit: 0, per_day_limit: layout === 'day' ? null : PER_DAY_LIMIT };
@@ -170,7 +170,7 @@ export function overdueQuery(today: string, member: string | null, all: boolean)
   return { from: today, to: today, member, overdue_limit: all ? OVERDUE_ALL : OVERDUE_SHOWN, per_day_limit: 0 };
 }
 
-/** Home's "next N days" of one member: a few of the most overdue, a few NHI items per day. */
+/** Home's "next N days" of one member: a few of the most overdue, a few items of each kind per day. */
 export function upcomingQuery(today: Date, days: number, member: string): CalendarQuery {
   const until = new Date(today.getFullYear(), today.getMonth(), today.getDate() + days);
   return { from: isoDate(today), to: isoDate(until), member, overdue_limit: OVERDUE_SHOWN, per_day_limit: PER_DAY_LIMIT };

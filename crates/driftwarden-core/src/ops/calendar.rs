@@ -54,18 +54,18 @@ pub struct CalendarQuery {
     /// How many of the overdue items dated before `from` to list, most overdue first (0..=500;
     /// all when absent). `overdue_before` counts them all.
     pub overdue_limit: Option<i64>,
-    /// At most this many NHI rotations (and NHI expiries) listed per day (0..=500; all when
-    /// absent); the others are counted in `more`.
+    /// At most this many items of one kind listed per day (0..=500; all when absent); the
+    /// others are counted in `more`.
     pub per_day_limit: Option<i64>,
 }
 
-/// NHI items of one day and kind left out of a page by its `per_day_limit`.
+/// Items of one day and kind left out of a page by its `per_day_limit`.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct DayCount {
     /// `YYYY-MM-DD`
     pub date: String,
-    /// rotation-due or nhi-expiry
+    /// The items' kind (rotation-due, nhi-expiry, validate, decide…)
     pub kind: String,
     /// How many more than listed.
     pub count: i64,
@@ -82,7 +82,7 @@ pub struct CalendarPage {
     pub overdue_before: i64,
     /// The same by kind (kinds with none left out), in kind order.
     pub overdue_by_kind: Vec<KindCount>,
-    /// Per day and kind, the NHI items the `per_day_limit` left out, by date.
+    /// Per day and kind, the items the `per_day_limit` left out, by date.
     pub more: Vec<DayCount>,
 }
 
@@ -518,6 +518,35 @@ impl Registry {
         before.sort_by(order);
         if let Some(n) = overdue_limit {
             before.truncate(n);
+        }
+        // Approval and exception items dated in the range get the same per-day cap as the NHI
+        // items (which SQL already capped): the first `limit` of a day and kind, the rest counted.
+        if let Some(limit) = per_day_limit {
+            items.sort_by(order);
+            let mut left_out: std::collections::BTreeMap<(String, String), i64> =
+                Default::default();
+            let mut run: (String, String, usize) = Default::default();
+            items.retain(|i| {
+                if i.entity_type == "nhi" {
+                    return true;
+                }
+                if run.0 != i.date || run.1 != i.kind {
+                    run = (i.date.clone(), i.kind.clone(), 0);
+                }
+                run.2 += 1;
+                if run.2 <= limit {
+                    return true;
+                }
+                *left_out
+                    .entry((i.date.clone(), i.kind.clone()))
+                    .or_default() += 1;
+                false
+            });
+            more.extend(left_out.into_iter().map(|((date, kind), count)| DayCount {
+                date,
+                kind,
+                count,
+            }));
         }
         items.extend(before);
         items.sort_by(order);

@@ -21,6 +21,6 @@ overdue_before: number,
  */
 overdue_by_kind: Array<KindCount>, 
 /**
- * Per day and kind, the NHI items the `per_day_limit` left out, by date.
+ * Per day and kind, the items the `per_day_limit` left out, by date.
  */
 more: Array<DayCount>, };

@@ -22,7 +22,7 @@ member: string | null,
  */
 overdue_limit: number | null, 
 /**
- * At most this many NHI rotations (and NHI expiries) listed per day (0..=500; all when
- * absent); the others are counted in `more`.
+ * At most this many items of one kind listed per day (0..=500; all when absent); the
+ * others are counted in `more`.
  */
 per_day_limit: number | null, };
