@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { daysBetween, formatValue, isoDate, monthsAhead, parseWhen, plural, relativeDeadline, relativeExpiry } from './format';
+import { describe, expect, it, test } from 'vitest';
+import { capped, daysBetween, formatValue, isoDate, monthsAhead, parseWhen, plural, relativeDeadline, relativeExpiry } from './format';
 
 const today = new Date(2026, 10, 27, 15, 30); // 27 Nov 2026, afternoon
 
@@ -53,5 +53,16 @@ describe('calendar grouping', () => {
     const groups = groupByMonth([{ date: '2026-11-03' }, { date: '2026-11-30' }, { date: '2026-12-01' }]);
     expect(groups.map((g) => g.items.length)).toEqual([2, 1]);
     expect(groups[0].month).toMatch(/2026/);
+  });
+});
+
+describe('capped', () => {
+  it('keeps the first items of a long list and counts the rest', () => {
+    const list = Array.from({ length: 30 }, (_, i) => i);
+    expect(capped(list, 25, false).shown).toEqual(list.slice(0, 25));
+    expect(capped(list, 25, false).hidden).toBe(5);
+    expect(capped(list, 25, true)).toEqual({ shown: list, hidden: 0 });
+    expect(capped(list.slice(0, 25), 25, false)).toEqual({ shown: list.slice(0, 25), hidden: 0 });
+    expect(capped([], 25, false)).toEqual({ shown: [], hidden: 0 });
   });
 });

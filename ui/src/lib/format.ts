@@ -125,3 +125,11 @@ export function groupByMonth<T extends { date: string }>(items: readonly T[]): {
   }
   return groups;
 }
+
+/** The first `limit` of a long list (all of it when `all`), and how many are left out. */
+export function capped<T>(list: readonly T[], limit: number, all: boolean): { shown: readonly T[]; hidden: number } {
+  if (all || list.length <= limit) {
+    return { shown: list, hidden: 0 };
+  }
+  return { shown: list.slice(0, limit), hidden: list.length - limit };
+}
