@@ -26,12 +26,13 @@ pub const DB_FILE: &str = "registry.db";
 /// The page cache of a connection (64 MiB); bulk imports raise it for their transaction.
 pub(crate) const CACHE_SIZE_PRAGMA: &str = "PRAGMA cache_size = -65536;";
 
-/// Restores the connection's page cache after a bulk operation raised it and gives the memory
+/// Sets the connection's page cache (`cache_size`: negative = KiB), e.g. back after a bulk
+/// operation raised it, and gives the memory
 /// back: SQLite frees the pages beyond the cache (and its unused ones), and glibc returns the
 /// freed heap to the system (without `malloc_trim` it keeps it, and the process stays at its
 /// peak).
-pub(crate) fn restore_cache(conn: &Connection) -> Result<()> {
-    conn.execute_batch(CACHE_SIZE_PRAGMA)?;
+pub(crate) fn restore_cache(conn: &Connection, cache_size: i64) -> Result<()> {
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache_size};"))?;
     conn.execute_batch("PRAGMA shrink_memory;")?;
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -651,6 +651,16 @@ impl Registry {
         audit::list(&self.conn, Some((entity_type, entity_id)), None)
     }
 
+    /// Sets this connection's page cache to `mib` MiB (1..=1024; 64 by default) and gives the
+    /// memory above it back to the system. The desktop keeps a smaller cache than the CLI: it
+    /// lives for hours, and its memory counts against the app's budget.
+    pub fn set_page_cache_mib(&self, mib: i64) -> Result<()> {
+        if !(1..=1024).contains(&mib) {
+            return Err(CoreError::invalid("page_cache", "must be 1 to 1024 MiB"));
+        }
+        db::restore_cache(&self.conn, -mib * 1024)
+    }
+
     /// Recomputes the hash chain (split over the cores, each thread with its own read-only
     /// connection, when the log is long).
     pub fn verify_log(&self) -> Result<audit::VerifyReport> {

@@ -862,12 +862,15 @@ impl Registry {
             |r| r.get(0),
         )?;
         let cache_kib = (db_kib / 4).clamp(65_536, IMPORT_CACHE_KIB);
+        let usual: i64 = self
+            .conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))?;
         self.conn
             .execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
         let out = self.store_in_tx(file, format, sha, policy, today, body);
         // The import has committed (or rolled back) by now: a failure to shrink the cache again
         // must not report it otherwise.
-        let _ = crate::db::restore_cache(&self.conn);
+        let _ = crate::db::restore_cache(&self.conn, usual);
         out
     }
 
@@ -1253,6 +1256,18 @@ mod tests {
         assert_eq!(cache(&reg), -65_536);
         assert!(reg.list_measurements("m1", None).unwrap().is_empty());
         assert_eq!(reg.list_measurements("m0", None).unwrap().len(), 1);
+        // The desktop's smaller cache is what an import gives back to, not the default.
+        reg.set_page_cache_mib(16).unwrap();
+        assert_eq!(cache(&reg), -16_384);
+        std::fs::write(
+            &good,
+            format!("{head}m0,1.0,psi,0.06,2026-10-02T00:00:00Z\n"),
+        )
+        .unwrap();
+        reg.ingest_file(&good, &opts, &mut |_| {}).unwrap();
+        assert_eq!(cache(&reg), -16_384);
+        assert!(reg.set_page_cache_mib(0).is_err() && reg.set_page_cache_mib(2048).is_err());
+        assert_eq!(cache(&reg), -16_384);
     }
 
     #[test]
