@@ -14,7 +14,7 @@ use crate::domain::{parse_date, ExceptionState, Role};
 use crate::error::{CoreError, Result};
 use crate::ops::approvals::ApprovalView;
 use crate::ops::exceptions::ExceptionView;
-use crate::ops::measurements::MeasurementView;
+use crate::ops::measurements::{measurement_row, MeasurementView, MEASUREMENT_SELECT};
 use crate::ops::members::MemberView;
 use crate::ops::models::{resolve_model, ModelView};
 use crate::ops::nhis::{NhiLinkView, NhiView, Posture};
@@ -373,31 +373,16 @@ impl Registry {
         self.actor
             .require_any(&[Role::Compliance, Role::Admin], "exporting an audit pack")?;
         let (from, to) = period(&data.scope)?;
-        let mut st = self.conn.prepare(
-            "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation,
-             threshold_id, exception_id FROM measurements WHERE model_id = ?1
-             ORDER BY observed_at, id",
-        )?;
+        let mut st = self.conn.prepare(&format!(
+            "{MEASUREMENT_SELECT} WHERE model_id = ?1 ORDER BY observed_at, id"
+        ))?;
         for m in &data.models {
             let mut rows = st.query([m.id])?;
             while let Some(r) = rows.next()? {
-                let observed_at: String = r.get(4)?;
-                if !in_period(from, to, &observed_at) {
-                    continue;
+                let row = measurement_row(r)?;
+                if in_period(from, to, &row.observed_at) {
+                    f(row)?;
                 }
-                f(MeasurementView {
-                    id: r.get(0)?,
-                    model_id: r.get(1)?,
-                    metric: r.get(2)?,
-                    value: r.get(3)?,
-                    observed_at,
-                    segment: r.get(5)?,
-                    source: r.get(6)?,
-                    import_id: r.get(7)?,
-                    evaluation: r.get(8)?,
-                    threshold_id: r.get(9)?,
-                    exception_id: r.get(10)?,
-                })?;
             }
         }
         Ok(())

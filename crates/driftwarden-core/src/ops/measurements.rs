@@ -1006,30 +1006,36 @@ impl Registry {
         metric: Option<&str>,
     ) -> Result<Vec<MeasurementView>> {
         let model_id = resolve_model(&self.conn, model)?;
-        let mut st = self.conn.prepare(
-            "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation, threshold_id,
-             exception_id FROM measurements WHERE model_id = ?1 AND (?2 IS NULL OR metric = ?2)
-             ORDER BY observed_at, id",
-        )?;
+        let mut st = self.conn.prepare(&format!(
+            "{MEASUREMENT_SELECT} WHERE model_id = ?1 AND (?2 IS NULL OR metric = ?2)
+             ORDER BY observed_at, id"
+        ))?;
         let rows = st
-            .query_map(params![model_id, metric], |r| {
-                Ok(MeasurementView {
-                    id: r.get(0)?,
-                    model_id: r.get(1)?,
-                    metric: r.get(2)?,
-                    value: r.get(3)?,
-                    observed_at: r.get(4)?,
-                    segment: r.get(5)?,
-                    source: r.get(6)?,
-                    import_id: r.get(7)?,
-                    evaluation: r.get(8)?,
-                    threshold_id: r.get(9)?,
-                    exception_id: r.get(10)?,
-                })
-            })?
+            .query_map(params![model_id, metric], measurement_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+/// The columns `measurement_row` reads.
+pub(crate) const MEASUREMENT_SELECT: &str = "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation, threshold_id,
+     exception_id FROM measurements";
+
+/// One stored measurement, from a row of `MEASUREMENT_SELECT`.
+pub(crate) fn measurement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasurementView> {
+    Ok(MeasurementView {
+        id: r.get(0)?,
+        model_id: r.get(1)?,
+        metric: r.get(2)?,
+        value: r.get(3)?,
+        observed_at: r.get(4)?,
+        segment: r.get(5)?,
+        source: r.get(6)?,
+        import_id: r.get(7)?,
+        evaluation: r.get(8)?,
+        threshold_id: r.get(9)?,
+        exception_id: r.get(10)?,
+    })
 }
 
 /// What an Evidently report yields: `(metric, value)` pairs and the report's timestamp, if any.
