@@ -1,6 +1,8 @@
 //! The audit log: append-only and hash-chained. Every state change appends its event inside the
 //! same transaction as the change itself.
 
+use std::io::Write as _;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -262,10 +264,9 @@ pub fn verify_from_parallel(
 
 /// Appends `s` as an RFC 8785 JSON string (the ECMAScript escaping: `"`, `\\` and control
 /// characters; everything else as is).
-fn push_json_string(out: &mut Vec<u8>, s: &str) {
+fn push_json_string(out: &mut Vec<u8>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: Option<&[u8]> = match b {
@@ -304,12 +305,12 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
 fn stored_event_bytes(
     out: &mut Vec<u8>,
     seq: i64,
-    at: &str,
-    actor: &str,
-    operation: &str,
-    entity_type: &str,
-    entity_id: &str,
-    payload_text: &str,
+    at: &[u8],
+    actor: &[u8],
+    operation: &[u8],
+    entity_type: &[u8],
+    entity_id: &[u8],
+    payload_text: &[u8],
 ) {
     out.clear();
     out.extend_from_slice(b"{\"actor\":");
@@ -323,9 +324,9 @@ fn stored_event_bytes(
     out.extend_from_slice(b",\"operation\":");
     push_json_string(out, operation);
     out.extend_from_slice(b",\"payload\":");
-    out.extend_from_slice(payload_text.as_bytes());
+    out.extend_from_slice(payload_text);
     out.extend_from_slice(b",\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    let _ = write!(out, "{seq}");
     out.push(b'}');
 }
 
@@ -431,9 +432,11 @@ fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -
     let mut buf = Vec::with_capacity(1024);
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
-        let text = |i: usize| -> Result<&str> {
+        // The stored bytes as they are (hashing needs no UTF-8 check; the reference path below
+        // makes it when the hash does not match).
+        let text = |i: usize| -> Result<&[u8]> {
             r.get_ref(i)?
-                .as_str()
+                .as_bytes()
                 .map_err(|e| CoreError::Storage(format!("audit event {seq}: {e}")))
         };
         let (at, actor, operation, entity_type, entity_id, payload_text, prev_hash, hash) = (
@@ -447,9 +450,9 @@ fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -
             text(8)?,
         );
         if piece.first.is_none() {
-            piece.first = Some((seq, prev_hash.to_string()));
+            piece.first = Some((seq, String::from_utf8_lossy(prev_hash).into_owned()));
             if matches!(start, Start::Unanchored) {
-                prev.extend_from_slice(prev_hash.as_bytes());
+                prev.extend_from_slice(prev_hash);
                 expected_seq = seq;
             }
         }
@@ -458,7 +461,7 @@ fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -
                 expected_seq,
                 format!("event {expected_seq} is missing (found {seq} next)"),
             ))
-        } else if prev_hash.as_bytes() != prev.as_slice() {
+        } else if prev_hash != prev.as_slice() {
             Some((
                 seq,
                 format!("event {} does not link to event {}", seq, seq - 1),
@@ -476,13 +479,22 @@ fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -
             );
             let mut h = hash_hex(&prev, &buf);
             let mut problem = None;
-            if h.as_slice() != hash.as_bytes() {
+            if h.as_slice() != hash {
                 // Not the stored canonical form: the reference computation decides.
-                match serde_json::from_str::<Value>(payload_text) {
-                    Err(_) => {
-                        problem = Some((seq, format!("event {seq} has an unreadable payload")))
-                    }
-                    Ok(payload) => {
+                let fields = (|| {
+                    let s = |b| std::str::from_utf8(b).ok();
+                    Some((
+                        s(at)?,
+                        s(actor)?,
+                        s(operation)?,
+                        s(entity_type)?,
+                        s(entity_id)?,
+                        serde_json::from_slice::<Value>(payload_text).ok()?,
+                    ))
+                })();
+                match fields {
+                    None => problem = Some((seq, format!("event {seq} has an unreadable payload"))),
+                    Some((at, actor, operation, entity_type, entity_id, payload)) => {
                         let bytes = event_canonical_bytes(
                             seq,
                             at,
@@ -493,7 +505,7 @@ fn verify_piece(conn: &Connection, lo: i64, hi: Option<i64>, start: Start<'_>) -
                             &payload,
                         );
                         h = hash_hex(&prev, &bytes);
-                        if h.as_slice() != hash.as_bytes() {
+                        if h.as_slice() != hash {
                             problem =
                                 Some((seq, format!("event {seq} was altered (hash mismatch)")));
                         }
@@ -604,7 +616,15 @@ fn verify_range_split(
             seq: after_seq,
             hash: after_hash,
         };
-        let mut piece = verify_piece(conn, after_seq, Some(bound(1)), start);
+        // The first piece on a reader of its own too, when one opens: a scan of the log would
+        // otherwise turn over `conn`'s page cache, which holds what the screens read.
+        let own = open().ok();
+        let mut piece = verify_piece(
+            own.as_ref().unwrap_or(conn),
+            after_seq,
+            Some(bound(1)),
+            start,
+        );
         let mut one_pass = false;
         for handle in others {
             match handle
@@ -889,12 +909,12 @@ mod tests {
                 stored_event_bytes(
                     &mut fast,
                     42,
-                    s,
-                    s,
-                    "op.x",
-                    "model",
-                    s,
-                    &canonical_string(p),
+                    s.as_bytes(),
+                    s.as_bytes(),
+                    b"op.x",
+                    b"model",
+                    s.as_bytes(),
+                    canonical_string(p).as_bytes(),
                 );
                 assert_eq!(
                     String::from_utf8_lossy(&fast),

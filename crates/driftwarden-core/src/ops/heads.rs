@@ -52,6 +52,16 @@ impl Registry {
     /// new head when all is well.
     pub fn check_head(&self, state_dir: &Path) -> Result<HeadCheck> {
         let report = self.verify_log()?;
+        self.check_head_against(state_dir, report)
+    }
+
+    /// `check_head` with a verification just made (`verify_log`), so a caller that reports the
+    /// verification itself does not recompute the chain twice.
+    pub fn check_head_against(
+        &self,
+        state_dir: &Path,
+        report: crate::audit::VerifyReport,
+    ) -> Result<HeadCheck> {
         let path = self.head_file(state_dir);
         let known: Option<KnownHead> = match std::fs::read(&path) {
             Ok(b) => serde_json::from_slice(&b).ok(),
