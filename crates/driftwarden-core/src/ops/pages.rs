@@ -2,6 +2,7 @@
 //! series downsampled for display. What a screen shows at once, never the whole table.
 
 use rusqlite::params;
+use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -95,15 +96,15 @@ pub enum SortDirection {
     Desc,
 }
 
-/// The approval state of `m` as of `?7` (today, `YYYY-MM-DD`) from its latest approval `la`:
+/// The approval state of `m` as of `?1` (today, `YYYY-MM-DD`) from its latest approval `la`:
 /// the same rule as `ops::models::finish`.
 const APPROVAL_STATUS_SQL: &str = "(CASE WHEN m.status = 'retired' THEN 'retired'
-    WHEN la.status = 'active' AND la.expires_on > ?7 THEN 'approved'
+    WHEN la.status = 'active' AND la.expires_on > ?1 THEN 'approved'
     WHEN la.status IN ('active', 'lapsed') THEN 'lapsed' ELSE 'pending' END)";
 
-/// The models, their owners and their latest approvals, for filtering and ordering.
-const MODEL_FROM: &str = "FROM models m JOIN members o ON o.id = m.owner_id
-    LEFT JOIN approvals la ON la.id = (SELECT max(a.id) FROM approvals a WHERE a.model_id = m.id)";
+/// Each model's latest approval `la` (none: NULL columns), for filtering and ordering.
+const LATEST_APPROVAL_JOIN: &str = " LEFT JOIN approvals la
+    ON la.id = (SELECT max(a.id) FROM approvals a WHERE a.model_id = m.id)";
 
 /// A `LIKE` pattern matching `s` anywhere, with `\`, `%` and `_` escaped (use `ESCAPE '\'`).
 fn contains_pattern(s: &str) -> String {
@@ -234,18 +235,45 @@ impl Registry {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(contains_pattern);
-        let filter = format!(
-            "(?1 IS NULL OR m.risk_tier = ?1) AND (?2 IS NULL OR m.status = ?2)
-             AND (?3 IS NULL OR m.deployment_mode = ?3) AND (?4 IS NULL OR o.email = ?4)
-             AND (?5 IS NULL OR m.name LIKE ?5 ESCAPE '\\' OR m.business_function LIKE ?5 ESCAPE '\\'
-                  OR o.email LIKE ?5 ESCAPE '\\' OR m.intended_use LIKE ?5 ESCAPE '\\')
-             AND (?6 IS NULL OR {APPROVAL_STATUS_SQL} = ?6)"
-        );
+        let today = self.clock.now().date_naive();
+        let today_s = today.format("%Y-%m-%d").to_string();
+        // Only the conditions and joins this query needs: the model count on Home (no filter)
+        // reads the models alone, not every model's owner and latest approval. `?1` is today.
+        let mut args: Vec<Value> = vec![Value::Text(today_s)];
+        let mut conds: Vec<String> = vec!["?1 IS NOT NULL".into()];
+        let mut cond = |sql: &str, v: String| {
+            args.push(Value::Text(v));
+            conds.push(sql.replace('#', &format!("?{}", args.len())));
+        };
+        if let Some(t) = tier {
+            cond("m.risk_tier = #", t.as_str().into());
+        }
+        if let Some(st) = status {
+            cond("m.status = #", st.as_str().into());
+        }
+        if let Some(md) = mode {
+            cond("m.deployment_mode = #", md.as_str().into());
+        }
+        if let Some(o) = owner {
+            cond("o.email = #", o);
+        }
+        if let Some(p) = search {
+            cond(
+                "(m.name LIKE # ESCAPE '\\' OR m.business_function LIKE # ESCAPE '\\'
+                  OR o.email LIKE # ESCAPE '\\' OR m.intended_use LIKE # ESCAPE '\\')",
+                p,
+            );
+        }
+        if let Some(a) = approval {
+            cond(&format!("{APPROVAL_STATUS_SQL} = #"), a.as_str().into());
+        }
+        let filter = conds.join(" AND ");
         let dir = match q.direction.unwrap_or_default() {
             SortDirection::Asc => "ASC",
             SortDirection::Desc => "DESC",
         };
-        let key = match q.sort.unwrap_or_default() {
+        let sort = q.sort.unwrap_or_default();
+        let key = match sort {
             ModelSort::Name => format!("m.name {dir}, m.version {dir}"),
             ModelSort::Owner => format!("o.email {dir}"),
             ModelSort::RiskTier => {
@@ -260,28 +288,38 @@ impl Registry {
             ModelSort::ApprovalExpiry => format!("la.expires_on {dir}"),
             ModelSort::Registered => format!("m.created_at {dir}"),
         };
-        let today = self.clock.now().date_naive();
-        let today_s = today.format("%Y-%m-%d").to_string();
-        let (tier, status, mode, approval) = (
-            tier.map(|t| t.as_str()),
-            status.map(|s| s.as_str()),
-            mode.map(|m| m.as_str()),
-            approval.map(|a| a.as_str()),
-        );
-        let total: i64 = self.conn.query_row(
-            &format!("SELECT count(*) {MODEL_FROM} WHERE {filter}"),
-            params![tier, status, mode, owner, search, approval, today_s],
-            |r| r.get(0),
-        )?;
+        let from = |ordered: bool| {
+            let owners = q.owner.is_some()
+                || q.search.as_deref().is_some_and(|s| !s.trim().is_empty())
+                || (ordered && sort == ModelSort::Owner);
+            let approvals = approval.is_some()
+                || (ordered
+                    && matches!(sort, ModelSort::ApprovalStatus | ModelSort::ApprovalExpiry));
+            let mut from = String::from("FROM models m");
+            if owners {
+                from.push_str(" JOIN members o ON o.id = m.owner_id");
+            }
+            if approvals {
+                from.push_str(LATEST_APPROVAL_JOIN);
+            }
+            from
+        };
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) {} WHERE {filter}", from(false)))?
+            .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
         // The page's ids first (no per-row subqueries but the latest approval), then the rows.
+        let n = args.len();
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT m.id {MODEL_FROM} WHERE {filter} ORDER BY {key}, m.id {dir} LIMIT ?8 OFFSET ?9"
+            "SELECT m.id {} WHERE {filter} ORDER BY {key}, m.id {dir} LIMIT ?{} OFFSET ?{}",
+            from(true),
+            n + 1,
+            n + 2
         ))?;
+        args.push(Value::Integer(limit));
+        args.push(Value::Integer(offset));
         let ids = st
-            .query_map(
-                params![tier, status, mode, owner, search, approval, today_s, limit, offset],
-                |r| r.get::<_, i64>(0),
-            )?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, i64>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut one = self
             .conn
