@@ -136,6 +136,7 @@ if (memory) {
 /** Installs a capture-phase listener that records when the Open button is clicked. */
 const ARM = `
   window.__startup = { clicked: null, shell: null };
+  window.__dwTimings = [];
   document.addEventListener('click', (event) => {
     if (window.__startup.clicked === null && event.target.closest('[data-testid="submit-open"]')) {
       window.__startup.clicked = performance.now();
@@ -168,6 +169,8 @@ const WAIT_HOME = `
       shell: s.shell - s.clicked,
       home: performance.now() - s.clicked,
       error: error ? error.textContent : null,
+      // Each command's round trip, from the click: where the first view's time goes.
+      calls: (window.__dwTimings || []).map((c) => ({ ...c, start: c.start - s.clicked })),
     }), 0));
   }, 2);
 `;
@@ -212,6 +215,9 @@ if (REGISTRY) {
       firstView.push(t.home);
       shellTimes.push(t.shell);
       console.error(`open ${run}: shell after ${t.shell.toFixed(0)} ms, Home ready after ${t.home.toFixed(0)} ms`);
+      for (const c of t.calls) {
+        console.error(`  ${c.command}: ${c.start.toFixed(0)} + ${c.ms.toFixed(0)} ms`);
+      }
       if (run !== OPEN_RUNS - 1) {
         return;
       }

@@ -5,6 +5,9 @@
 //! ```text
 //! bench_scale run DIR [--plain] [--ingest ROWS]   one JSON object per line on stdout
 //! bench_scale ingest DIR [--plain] ROWS           only the import (and the memory after it)
+//! bench_scale verify DIR [--plain] [REPS]         only the chain verification (split, one thread)
+//! bench_scale home DIR [--plain]                  the desktop's first view: open, then each of
+//!                                                 Home's reads once on a cold cache, then warm
 //! bench_scale export-plain DIR DEST              the unencrypted copy (the floor)
 //! ```
 //! Environment: `DRIFTWARDEN_PASSPHRASE`, `DRIFTWARDEN_NOW` (the seed's "now"), `BENCH_REPS`
@@ -596,6 +599,98 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// What the desktop does between the click on Open and Home on screen, each step timed once
+/// with the connection's cache cold (as after unlock: the desktop's 16 MiB), then the reads again
+/// warm. One JSON object per line.
+fn home_cold(dir: &Path, plain: bool) -> Result<()> {
+    let today = now().date_naive();
+    let t = Instant::now();
+    let mut reg = open(dir, plain, Arc::new(FixedClock(now())))?;
+    let opened = ms(t.elapsed());
+    emit("open (unlock, no sweep)", serde_json::json!({ "p50_ms": opened }));
+    reg.set_page_cache_mib(16)?;
+    let t = Instant::now();
+    reg.sweep()?;
+    emit("sweep on open", serde_json::json!({ "p50_ms": ms(t.elapsed()) }));
+    for pass in ["cold", "warm"] {
+        let mut total = 0.0;
+        let mut step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+            let t = Instant::now();
+            f()?;
+            let took = ms(t.elapsed());
+            total += took;
+            emit(&format!("{pass}: {name}"), serde_json::json!({ "p50_ms": took }));
+            Ok(())
+        };
+        step("session", &mut || reg.session().map(drop))?;
+        step("model count", &mut || {
+            reg.list_models_page(&ModelQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .map(drop)
+        })?;
+        step("production models", &mut || {
+            reg.list_models_page(&ModelQuery {
+                deployment_mode: Some("production".into()),
+                status: Some("active".into()),
+                limit: 1,
+                ..Default::default()
+            })
+            .map(drop)
+        })?;
+        step("members", &mut || reg.list_members().map(drop))?;
+        step("inbox", &mut || reg.inbox().map(drop))?;
+        step("NHI posture of my models", &mut || {
+            reg.nhi_posture_with(&PostureQuery {
+                model_owner: Some(ADMIN.into()),
+                trend: false,
+            })
+            .map(drop)
+        })?;
+        step("next 14 days", &mut || {
+            reg.calendar_query(&CalendarQuery {
+                from: today.to_string(),
+                to: (today + Duration::days(14)).to_string(),
+                member: Some(ADMIN.into()),
+                overdue_limit: Some(3),
+                per_day_limit: Some(5),
+            })
+            .map(drop)
+        })?;
+        step("sweep again (the app's timer)", &mut || reg.sweep().map(drop))?;
+        emit(
+            &format!("{pass}: all of Home's reads"),
+            serde_json::json!({ "p50_ms": total }),
+        );
+    }
+    Ok(())
+}
+
+/// Only the chain verification, `reps` times split over the cores and `reps` times on one
+/// thread: wall and CPU (all threads) of each run, one JSON object per line.
+fn verify_only(dir: &Path, plain: bool, reps: usize) -> Result<()> {
+    let reg = open(dir, plain, Arc::new(FixedClock(now())))?;
+    for (label, threads) in [("split over the cores", 0), ("one thread", 1)] {
+        for _ in 0..reps {
+            let (t, c) = (Instant::now(), process_cpu_ms());
+            let v = if threads == 0 {
+                reg.verify_log()?
+            } else {
+                reg.verify_log_in(threads)?
+            };
+            let (secs, cpu) = (t.elapsed().as_secs_f64(), process_cpu_ms() - c);
+            emit(
+                &format!("audit log verification, {label}"),
+                serde_json::json!({ "p50_ms": secs * 1000.0, "cpu_ms": cpu, "ok": v.ok,
+                    "events": v.events, "rate": v.events as f64 / secs,
+                    "cpu_rate": v.events as f64 / (cpu / 1000.0), "unit": "events/s" }),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -626,6 +721,20 @@ fn main() {
                 }
             }
         }
+        Some("home") if args.len() >= 2 => {
+            home_cold(&PathBuf::from(&args[1]), args.iter().any(|a| a == "--plain"))
+        }
+        Some("verify") if args.len() >= 2 => {
+            let dir = PathBuf::from(&args[1]);
+            let plain = args.iter().any(|a| a == "--plain");
+            let reps = args
+                .iter()
+                .skip(2)
+                .find(|a| *a != "--plain")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5);
+            verify_only(&dir, plain, reps)
+        }
         Some("export-plain") if args.len() == 3 => Registry::open_unswept(
             Path::new(&args[1]),
             ADMIN,
@@ -635,7 +744,7 @@ fn main() {
         .and_then(|r| r.export_unencrypted_copy(Path::new(&args[2]))),
         _ => {
             eprintln!(
-                "usage: bench_scale run DIR [--plain] [--ingest ROWS] | ingest DIR [--plain] ROWS | export-plain DIR DEST"
+                "usage: bench_scale run DIR [--plain] [--ingest ROWS] | ingest DIR [--plain] ROWS | verify DIR [--plain] [REPS] | home DIR [--plain] | export-plain DIR DEST"
             );
             std::process::exit(2);
         }

@@ -61,11 +61,31 @@ import { toApiError } from './errors';
 
 export { ApiError } from './errors';
 
+/** One command's round trip, recorded only while a measurement asks for it (`make startup`). */
+interface CallTiming {
+  command: string;
+  start: number;
+  ms: number;
+}
+
+declare global {
+  interface Window {
+    /** Set by the startup measurement (tests/e2e/startup.mjs): the commands' round trips. */
+    __dwTimings?: CallTiming[];
+  }
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  const start = performance.now();
   try {
     return await invoke<T>(command, args);
   } catch (error) {
     throw toApiError(error);
+  } finally {
+    const timings = window.__dwTimings;
+    if (timings && timings.length < 200) {
+      timings.push({ command, start, ms: performance.now() - start });
+    }
   }
 }
 
