@@ -1340,8 +1340,7 @@ fn log(cli: &Cli, cmd: &LogCmd) -> Result<(), CoreError> {
         }
         LogCmd::Verify(j) => {
             let r = reg.verify_log()?;
-            let head =
-                reg.check_head_against(&driftwarden_core::default_state_dir(), r.clone())?;
+            let head = reg.check_head_against(&driftwarden_core::default_state_dir(), r.clone())?;
             if j.json {
                 print_json(&r);
             } else if r.ok {
