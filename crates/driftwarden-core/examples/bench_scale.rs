@@ -607,11 +607,17 @@ fn home_cold(dir: &Path, plain: bool) -> Result<()> {
     let t = Instant::now();
     let mut reg = open(dir, plain, Arc::new(FixedClock(now())))?;
     let opened = ms(t.elapsed());
-    emit("open (unlock, no sweep)", serde_json::json!({ "p50_ms": opened }));
+    emit(
+        "open (unlock, no sweep)",
+        serde_json::json!({ "p50_ms": opened }),
+    );
     reg.set_page_cache_mib(16)?;
     let t = Instant::now();
     reg.sweep()?;
-    emit("sweep on open", serde_json::json!({ "p50_ms": ms(t.elapsed()) }));
+    emit(
+        "sweep on open",
+        serde_json::json!({ "p50_ms": ms(t.elapsed()) }),
+    );
     for pass in ["cold", "warm"] {
         let mut total = 0.0;
         let mut step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
@@ -619,7 +625,10 @@ fn home_cold(dir: &Path, plain: bool) -> Result<()> {
             f()?;
             let took = ms(t.elapsed());
             total += took;
-            emit(&format!("{pass}: {name}"), serde_json::json!({ "p50_ms": took }));
+            emit(
+                &format!("{pass}: {name}"),
+                serde_json::json!({ "p50_ms": took }),
+            );
             Ok(())
         };
         step("session", &mut || reg.session().map(drop))?;
@@ -658,7 +667,9 @@ fn home_cold(dir: &Path, plain: bool) -> Result<()> {
             })
             .map(drop)
         })?;
-        step("sweep again (the app's timer)", &mut || reg.sweep().map(drop))?;
+        step("sweep again (the app's timer)", &mut || {
+            reg.sweep().map(drop)
+        })?;
         emit(
             &format!("{pass}: all of Home's reads"),
             serde_json::json!({ "p50_ms": total }),
@@ -721,9 +732,10 @@ fn main() {
                 }
             }
         }
-        Some("home") if args.len() >= 2 => {
-            home_cold(&PathBuf::from(&args[1]), args.iter().any(|a| a == "--plain"))
-        }
+        Some("home") if args.len() >= 2 => home_cold(
+            &PathBuf::from(&args[1]),
+            args.iter().any(|a| a == "--plain"),
+        ),
         Some("verify") if args.len() >= 2 => {
             let dir = PathBuf::from(&args[1]);
             let plain = args.iter().any(|a| a == "--plain");

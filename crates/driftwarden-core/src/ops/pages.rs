@@ -319,7 +319,9 @@ impl Registry {
         args.push(Value::Integer(limit));
         args.push(Value::Integer(offset));
         let ids = st
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, i64>(0))?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                r.get::<_, i64>(0)
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut one = self
             .conn
