@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v4.sql"),
     include_str!("migrations/v5.sql"),
     include_str!("migrations/v6.sql"),
+    include_str!("migrations/v7.sql"),
 ];
 
 /// The newest schema this build reads and writes.
@@ -190,8 +191,9 @@ pub(crate) fn open_with(
     )?;
     conn.execute_batch(CACHE_SIZE_PRAGMA)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    migrate(&conn)?;
+    // Before migrating: schema 7 fills its NHI flags with these functions.
     crate::ops::nhis::register_sql_functions(&conn)?;
+    migrate(&conn)?;
     Ok(conn)
 }
 
@@ -212,6 +214,12 @@ fn migrate(conn: &Connection) -> Result<()> {
             let _ = conn.execute_batch("ROLLBACK;");
             CoreError::Storage(format!("migrating the registry to schema {to}: {e}"))
         })?;
+    }
+    if found < SCHEMA_VERSION {
+        // A migration may rewrite a large table (schema 7 does): move it into the database file
+        // and empty the write-ahead log now, rather than have every read of this session look
+        // its pages up in the log.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     Ok(())
 }

@@ -115,6 +115,11 @@ fn registry() -> Team {
         n.owner = BOB.into();
         n.system = "AWS".into()
     });
+    add(&mut ana, "quoted", |n| {
+        n.identifier = Some("q\"uote-id".into());
+        n.system = "Zürich-GW".into();
+    });
+    add(&mut ana, "upper-umlaut", |n| n.system = "ÜBER-API".into());
     add(&mut ana, "revoked", |n| {
         n.last_rotated = Some("2026-01-01".into());
         n.scopes = vec!["*".into()];
@@ -193,10 +198,63 @@ fn open(v: &NhiView) -> Vec<&str> {
         .collect()
 }
 
+/// Search terms: every field, case, both paths (under 3 characters: the scan), a linked model's
+/// `name@version` (only searched when the name has several versions), quotes, FTS syntax,
+/// non-ASCII letters (which lower() does not fold but the trigram index does).
+const SEARCH_TERMS: &[&str] = &[
+    "fraud",
+    "FRAUD",
+    "fraud@",
+    "d@9",
+    "isk@1",
+    "gcp",
+    "aws",
+    "ACME.TEST",
+    "bob@",
+    "prod",
+    "pr",
+    "o",
+    " ,",
+    "staging, p",
+    "api-key",
+    "client-4",
+    "-42",
+    "q\"u",
+    "\"",
+    "a\"b OR c",
+    "zürich",
+    "ZÜRICH",
+    "über",
+    "ÜBER",
+    "nope-nothing",
+    "ever",
+    "  laptop  ",
+];
+
+/// The search rule: `lower(field)` (ASCII letters only) contains the lowercased term.
+fn search_matches(v: &NhiView, term: &str) -> bool {
+    let mut fields = vec![
+        v.name.clone(),
+        v.kind.as_str().to_string(),
+        v.system.clone(),
+        v.owner.clone(),
+        v.environment.clone().unwrap_or_default(),
+        v.identifier.clone().unwrap_or_default(),
+    ];
+    fields.extend(v.linked_models.iter().cloned());
+    fields.iter().any(|f| f.to_ascii_lowercase().contains(term))
+}
+
 fn check(reg: &Registry, today: &str) {
+    check_with(reg, today, true)
+}
+
+/// `check`; `canonical`: the registry as `registry()` built it, so that every finding kind is
+/// present on its first day and each filter case matches something (after other changes the
+/// comparisons alone hold).
+fn check_with(reg: &Registry, today: &str, canonical: bool) {
     let all = reg.list_nhis().unwrap();
-    // Every finding kind is present on this date (the registry covers them all).
-    if today == "2026-11-02" {
+    if canonical && today == "2026-11-02" {
         for code in FINDING_CODES {
             assert!(
                 all.iter()
@@ -289,9 +347,39 @@ fn check(reg: &Registry, today: &str) {
     ];
     for (q, want) in cases {
         let want: Vec<&NhiView> = all.iter().filter(|v| want(v)).collect();
-        assert!(!want.is_empty(), "{q:?} matches something");
+        assert!(!canonical || !want.is_empty(), "{q:?} matches something");
         let (_, got) = page_all(reg, q.clone());
         assert_eq!(json(&got), json(&want), "{today}: {q:?}");
+    }
+    // Search: the trigram index (terms of 3 characters or more) or the scan (shorter terms)
+    // against the substring rule over the same fields (lower() folds ASCII only).
+    for term in SEARCH_TERMS {
+        let t = term.trim().to_lowercase();
+        let want: Vec<&NhiView> = all.iter().filter(|v| search_matches(v, &t)).collect();
+        let (total, got) = page_all(
+            reg,
+            NhiQuery {
+                search: Some(term.to_string()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(total, want.len() as i64, "{today}: search {term:?}");
+        assert_eq!(json(&got), json(&want), "{today}: search {term:?}");
+        // With a finding filter (the benchmark's query).
+        let want: Vec<&NhiView> = want.into_iter().filter(|v| !open(v).is_empty()).collect();
+        let (_, got) = page_all(
+            reg,
+            NhiQuery {
+                search: Some(term.to_string()),
+                finding: Some("any".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            json(&got),
+            json(&want),
+            "{today}: search {term:?}, any finding"
+        );
     }
     // Posture: aggregate SQL against the reference.
     assert_eq!(
@@ -552,4 +640,286 @@ fn calendar_query_refuses_bad_ranges() {
         .calendar_query(&q("2026-11-02", "2026-11-30", Some(500)))
         .unwrap();
     assert!(!ok.items.is_empty());
+}
+
+/// The columns schema 7 derives (flags, link count, rotation date, day-independent findings, the
+/// search index) recomputed from scratch and compared with what is stored; the flags against the
+/// Rust rules (the findings of `list_nhis`).
+fn check_stored(t: &Team) {
+    let reg = t.open(ADMIN);
+    let db = raw_db(&t.fx.dir, ADMIN, ADMIN_PASS);
+    let drift: Vec<(String, String)> = db
+        .prepare(
+            "SELECT n.name, 'rotation_due ' || coalesce(n.rotation_due, 'NULL') FROM nhis n
+             WHERE n.rotation_due IS NOT date(coalesce(n.last_rotated, substr(n.created_at, 1, 10)),
+                                              '+' || n.rotation_days || ' days')
+             UNION ALL
+             SELECT n.name, 'link_count ' || n.link_count FROM nhis n
+             WHERE n.link_count != (SELECT count(*) FROM nhi_links l WHERE l.nhi_id = n.id)
+             UNION ALL
+             SELECT n.name, 'static_findings ' || n.static_findings FROM nhis n
+             WHERE n.static_findings != n.multi_env + (n.link_count > 1) + n.human_use + n.privileged
+             UNION ALL
+             SELECT n.name, 'search ' || coalesce(s.body, 'missing') FROM nhis n
+             LEFT JOIN nhi_search s ON s.rowid = n.id
+             WHERE s.body IS NOT n.name || char(10) || n.kind || char(10) || n.system || char(10)
+                 || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
+                 || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
+                              FROM nhi_links l JOIN models m ON m.id = l.model_id
+                              WHERE l.nhi_id = n.id), '')
+             UNION ALL
+             SELECT 'search index', 'entries ' || count(*) FROM nhi_search
+             HAVING count(*) != (SELECT count(*) FROM nhis)",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(drift.is_empty(), "stored columns drifted: {drift:?}");
+    let flags: std::collections::HashMap<String, (bool, bool)> = db
+        .prepare("SELECT name, multi_env, privileged FROM nhis")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (r.get::<_, i64>(1)? != 0, r.get::<_, i64>(2)? != 0),
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let all = reg.list_nhis().unwrap();
+    assert_eq!(flags.len(), all.len());
+    for v in all.iter().filter(|v| v.status == NhiStatus::Active) {
+        let has = |c: &str| v.findings.iter().any(|f| f.code == c);
+        assert_eq!(
+            flags[&v.name],
+            (has("multi-environment"), has("overprivileged")),
+            "{}: stored flags",
+            v.name
+        );
+    }
+}
+
+/// After every kind of change (add, import, update of each field, rotation, revocation, link,
+/// a new version of a linked model, re-owning, an owner leaving and coming back, acceptance) and
+/// as the days pass, the stored columns equal a recomputation and the SQL findings, pages,
+/// search and posture equal the Rust reference.
+#[test]
+fn stored_finding_columns_follow_every_change() {
+    let t = registry();
+    check_stored(&t);
+    let today = || t.clock.now().date_naive().to_string();
+    let step = |what: &str, f: &dyn Fn(&mut Registry)| {
+        let mut reg = t.open(ADMIN);
+        f(&mut reg);
+        drop(reg);
+        check_stored(&t);
+        check_with(&t.open(ADMIN), &today(), false);
+        eprintln!("checked after {what}");
+    };
+    step("add", &|r| {
+        add(r, "late-add", |n| {
+            n.environment = Some("a;b".into());
+            n.scopes = vec!["x/*".into()];
+            n.human_use = true;
+            n.last_rotated = None;
+        })
+    });
+    step("import", &|r| {
+        let path = t.fx.dir.parent().unwrap().join("more.csv");
+        std::fs::write(
+            &path,
+            format!(
+                "name,kind,system,owner,rotation_days,last_rotated,expires,environment,scopes,identifier,human_use\n\
+                 imp-multi,api-key,Kafka,{ADMIN},30,2026-09-01,,dev;prod,read,imp-1,false\n\
+                 imp-admin,token,Vault,{ADMIN},60,2026-10-30,2026-11-20,prod,read;Admin:all,,true\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(r.import_nhis(&path).unwrap(), 2);
+    });
+    step("update environment", &|r| {
+        r.update_nhi(
+            "two-envs",
+            &UpdateNhi {
+                environment: Some("production".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        r.update_nhi(
+            "clean",
+            &UpdateNhi {
+                environment: Some("prod, dr".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    });
+    step(
+        "update scopes, human use, expiry, rotation, identifier, system",
+        &|r| {
+            r.update_nhi(
+                "wildcard",
+                &UpdateNhi {
+                    scopes: Some(vec!["storage:read".into()]),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            r.update_nhi(
+                "yearly",
+                &UpdateNhi {
+                    scopes: Some(vec!["roles/owner".into()]),
+                    human_use: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            r.update_nhi(
+                "laptop",
+                &UpdateNhi {
+                    human_use: Some(false),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            r.update_nhi(
+                "forever",
+                &UpdateNhi {
+                    expires: Some("2026-11-10".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            r.update_nhi(
+                "old",
+                &UpdateNhi {
+                    rotation_days: Some(3650),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            r.update_nhi(
+                "clean",
+                &UpdateNhi {
+                    identifier: Some("renamed-client-77".into()),
+                    system: Some("Azure".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        },
+    );
+    step("rotate", &|r| {
+        r.rotate_nhi("never-rotated", "2026-11-02").unwrap();
+        r.rotate_nhi("yearly", "2026-11-01").unwrap();
+    });
+    step("revoke", &|r| {
+        r.revoke_nhi("star", "replaced").unwrap();
+        r.revoke_nhi("expired", "replaced").unwrap();
+    });
+    step("link", &|r| {
+        r.link_nhi("laptop", "fraud", "reads").unwrap();
+        r.link_nhi("late-add", "credit-risk", "reads").unwrap();
+        r.link_nhi("imp-admin", "bobs-model", "reads").unwrap();
+    });
+    step("a second version of a linked model", &|r| {
+        r.add_model(&AddModel {
+            name: "fraud".into(),
+            version: "9".into(),
+            owner: ADMIN.into(),
+            intended_use: "u".into(),
+            business_function: "f".into(),
+            risk_tier: "low".into(),
+            deployment_mode: None,
+            regulated: false,
+        })
+        .unwrap();
+        r.link_nhi("bobs", "fraud@9", "reads").unwrap();
+    });
+    step("re-own", &|r| {
+        r.set_nhi_owner("everything", CAROL).unwrap();
+        r.set_nhi_owner("clean", BOB).unwrap_err();
+    });
+    step("accept", &|r| {
+        r.accept_nhi_finding("clean", "multi-environment", "2026-12-15", "dr site")
+            .unwrap();
+        r.accept_nhi_finding("imp-admin", "overprivileged", "2027-02-01", "vendor")
+            .unwrap();
+    });
+    // An owner coming back and leaving again (the orphaned finding follows the member's status).
+    for status in ["active", "offboarded"] {
+        raw_db(&t.fx.dir, ADMIN, ADMIN_PASS)
+            .execute(
+                "UPDATE members SET status = ?1 WHERE email = ?2",
+                [status, BOB],
+            )
+            .unwrap();
+        check_stored(&t);
+        check_with(&t.open(ADMIN), &today(), false);
+    }
+    // The days pass: rotations fall due, expiries come, acceptances lapse.
+    for (y, m, d) in [(2026, 11, 21), (2026, 12, 16), (2027, 2, 2), (2027, 8, 1)] {
+        t.clock.set(y, m, d);
+        check_with(&t.open(ADMIN), &today(), false);
+    }
+}
+
+/// A schema-6 registry (the schema-7 columns, triggers, indexes and search index taken off by
+/// hand) is migrated on open and answers as before.
+#[test]
+fn a_schema_6_registry_migrates_to_7_with_the_same_answers() {
+    let t = registry();
+    let before = {
+        let reg = t.open(ADMIN);
+        (
+            json(&reg.list_nhis().unwrap()),
+            json(&reg.nhi_posture().unwrap()),
+        )
+    };
+    {
+        let db = raw_db(&t.fx.dir, ADMIN, ADMIN_PASS);
+        db.execute_batch(
+            "BEGIN;
+             DROP TRIGGER nhis_derived_insert; DROP TRIGGER nhis_derived_update;
+             DROP TRIGGER nhi_links_count_insert; DROP TRIGGER nhi_links_count_delete;
+             DROP TRIGGER nhi_links_count_update;
+             DROP TRIGGER nhi_search_insert; DROP TRIGGER nhi_search_update;
+             DROP TRIGGER nhi_search_links_insert; DROP TRIGGER nhi_search_links_delete;
+             DROP TRIGGER nhi_search_links_update; DROP TRIGGER nhi_search_models_update;
+             DROP TABLE nhi_search;
+             DROP INDEX nhis_multi_env_flag; DROP INDEX nhis_privileged_flag; DROP INDEX nhis_shared;
+             DROP INDEX nhi_links_model_nhi;
+             ALTER TABLE nhis DROP COLUMN multi_env; ALTER TABLE nhis DROP COLUMN privileged;
+             ALTER TABLE nhis DROP COLUMN link_count; ALTER TABLE nhis DROP COLUMN rotation_due;
+             ALTER TABLE nhis DROP COLUMN static_findings;
+             CREATE INDEX nhis_multi_env ON nhis(status, environment)
+                 WHERE (instr(environment, ',') > 0 OR instr(environment, ';') > 0);
+             CREATE INDEX nhis_privileged ON nhis(status, scopes)
+                 WHERE (instr(scopes, '*') > 0 OR instr(lower(scopes), 'admin') > 0
+                     OR instr(lower(scopes), 'owner') > 0 OR instr(lower(scopes), 'full') > 0
+                     OR instr(lower(scopes), 'all-access') > 0);
+             PRAGMA user_version = 6;
+             COMMIT;",
+        )
+        .unwrap();
+        let v: u32 = db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 6);
+    }
+    let reg = t.open(ADMIN);
+    let v: u32 = raw_db(&t.fx.dir, ADMIN, ADMIN_PASS)
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(json(&reg.list_nhis().unwrap()), before.0);
+    assert_eq!(json(&reg.nhi_posture().unwrap()), before.1);
+    drop(reg);
+    check_stored(&t);
+    check(&t.open(ADMIN), "2026-11-02");
 }

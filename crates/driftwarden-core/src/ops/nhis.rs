@@ -1,6 +1,8 @@
 //! Non-human identities: metadata only, never the secret value. Register, link to models, rotate,
 //! re-own, revoke, accept a finding; import and export the inventory. Findings (OWASP NHI Top 10)
-//! are derived on every read, never stored.
+//! are derived on every read, never stored; what they need that does not depend on the day (the
+//! flags of the rules, the link count, the next rotation date) and the search index are derived
+//! columns of schema 7 (migrations/v7.sql), kept up to date in each writer's transaction.
 
 use std::collections::HashMap;
 
@@ -338,14 +340,14 @@ fn findings_of(
             "people use this identity interactively".into(),
         );
     }
-    let privileged: Vec<&String> = v.scopes.iter().filter(|s| is_privileged(s)).collect();
-    if !privileged.is_empty() {
+    let privileged_scopes: Vec<&String> = v.scopes.iter().filter(|s| is_privileged(s)).collect();
+    if !privileged_scopes.is_empty() {
         add(
             "overprivileged",
             "Admin or wildcard scope",
             format!(
                 "scope {}",
-                privileged
+                privileged_scopes
                     .iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
@@ -362,9 +364,11 @@ fn findings_of(
 pub(crate) const ROTATION_DUE_SQL: &str =
     "date(coalesce(n.last_rotated, substr(n.created_at, 1, 10)), '+' || n.rotation_days || ' days')";
 
-/// Registers the SQL functions the finding predicates use (on every connection the opener makes):
-/// `dw_multi_env(environment)` and `dw_privileged(scopes)`, the Rust rules themselves, so SQL and
-/// [`findings_of`] cannot disagree.
+/// Registers the SQL functions of the Rust finding rules (on every connection the opener makes,
+/// before it migrates): `dw_multi_env(environment)` and `dw_privileged(scopes)`, with which
+/// schema 7 fills the stored flags `nhis.multi_env` and `nhis.privileged` of existing NHIs (the
+/// writers set them with [`multi_env`] and [`privileged`]), so SQL and [`findings_of`] cannot
+/// disagree.
 pub(crate) fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     // The list page, posture and calendar prepare about twenty statements between them: keep
@@ -373,21 +377,31 @@ pub(crate) fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> 
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("dw_multi_env", 1, flags, |ctx| {
         let env: Option<String> = ctx.get(0)?;
-        Ok(environments(env.as_deref()).len() > 1)
+        Ok(multi_env(env.as_deref()))
     })?;
     conn.create_scalar_function("dw_privileged", 1, flags, |ctx| {
         let scopes: Option<String> = ctx.get(0)?;
         let scopes: Vec<String> = scopes
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
-        Ok(scopes.iter().any(|s| is_privileged(s)))
+        Ok(privileged(&scopes))
     })?;
     Ok(())
 }
 
+/// The stored flag `nhis.multi_env` (schema 7): the multi-environment rule of [`findings_of`].
+fn multi_env(environment: Option<&str>) -> bool {
+    environments(environment).len() > 1
+}
+
+/// The stored flag `nhis.privileged` (schema 7): the overprivileged rule of [`findings_of`].
+fn privileged(scopes: &[String]) -> bool {
+    scopes.iter().any(|s| is_privileged(s))
+}
+
 /// SQL that is true when NHI `n` has the finding `code` as of `?1` (today,
-/// `YYYY-MM-DD`), accepted or not: the same rules as [`findings_of`]. Cheap built-in tests come
-/// first so the Rust functions only see candidates.
+/// `YYYY-MM-DD`), accepted or not: the same rules as [`findings_of`], the day-independent ones
+/// read from the columns schema 7 stores (each with a partial index).
 pub(crate) fn finding_sql(code: &str) -> Option<String> {
     let p = match code {
         "rotation-overdue" => format!("?1 > {ROTATION_DUE_SQL}"),
@@ -395,19 +409,10 @@ pub(crate) fn finding_sql(code: &str) -> Option<String> {
         "expiring" => "n.expires > ?1 AND n.expires <= date(?1, '+30 days')".into(),
         "no-expiry" => "n.expires IS NULL".into(),
         "orphaned" => "n.owner_id IN (SELECT id FROM members WHERE status != 'active')".into(),
-        // The first term is the WHERE of the partial index nhis_multi_env (schema v5).
-        "multi-environment" => "(instr(environment, ',') > 0 OR instr(environment, ';') > 0)
-            AND dw_multi_env(n.environment)"
-            .into(),
-        "shared" => {
-            "n.id IN (SELECT nhi_id FROM nhi_links GROUP BY nhi_id HAVING count(*) > 1)".into()
-        }
+        "multi-environment" => "n.multi_env != 0".into(),
+        "shared" => "n.link_count > 1".into(),
         "human-use" => "n.human_use != 0".into(),
-        // The first term is the WHERE of the partial index nhis_privileged (schema v5).
-        "overprivileged" => "(instr(scopes, '*') > 0 OR instr(lower(scopes), 'admin') > 0
-            OR instr(lower(scopes), 'owner') > 0 OR instr(lower(scopes), 'full') > 0
-            OR instr(lower(scopes), 'all-access') > 0) AND dw_privileged(n.scopes)"
-            .into(),
+        "overprivileged" => "n.privileged != 0".into(),
         _ => return None,
     };
     Some(format!("(n.status != 'revoked' AND ({p}))"))
@@ -750,12 +755,13 @@ fn insert(w: &Tx<'_>, n: &NewNhi) -> Result<i64> {
     let exp = n.expires.map(|d| d.to_string());
     w.prepare_cached(
         "INSERT INTO nhis (name, kind, system, owner_id, environment, scopes, rotation_days, last_rotated,
-         expires, status, identifier, human_use, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'active', ?10, ?11, ?12, ?12)",
+         expires, status, identifier, human_use, created_at, updated_at, multi_env, privileged)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'active', ?10, ?11, ?12, ?12, ?13, ?14)",
     )?
     .execute(params![
         n.name, n.kind.as_str(), n.system, owner, n.environment, serde_json::to_string(&n.scopes).expect("scopes"),
-        n.rotation_days, last, exp, n.identifier, n.human_use as i64, w.now
+        n.rotation_days, last, exp, n.identifier, n.human_use as i64, w.now,
+        multi_env(n.environment.as_deref()) as i64, privileged(&n.scopes) as i64
     ])?;
     let id = w.last_insert_rowid();
     if let Some(l) = &last {
@@ -1162,14 +1168,24 @@ impl Registry {
             if let Some(e) = expires {
                 set("expires", V::Text(e.to_string()), json!(e.to_string()))?;
             }
+            // The stored flags of the rules follow their fields (schema 7; derived, not a
+            // change of their own).
             if let Some(e) = &environment {
                 set("environment", V::Text(e.clone()), json!(e))?;
+                w.execute(
+                    "UPDATE nhis SET multi_env = ?1 WHERE id = ?2",
+                    params![multi_env(Some(e)) as i64, id],
+                )?;
             }
             if let Some(s) = &scopes {
                 set(
                     "scopes",
                     V::Text(serde_json::to_string(s).expect("scopes")),
                     json!(s),
+                )?;
+                w.execute(
+                    "UPDATE nhis SET privileged = ?1 WHERE id = ?2",
+                    params![privileged(s) as i64, id],
                 )?;
             }
             if let Some(i) = &identifier {
@@ -1447,17 +1463,36 @@ impl Registry {
             arg(&mut conds, "o.email = #", o.to_lowercase());
         }
         if let Some(s) = given(&q.search) {
+            let s = s.to_lowercase();
+            // Three characters or more: the trigram index (schema 7) finds the candidates, a
+            // superset of the matches (it folds case as lower() does, and more), and the exact
+            // test below decides. It does not hold owners' emails: a term that is part of one
+            // scans, as do shorter terms, which a trigram index cannot look up.
+            let in_an_email: bool = self
+                .conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM members WHERE instr(lower(email), ?1) > 0)",
+                )?
+                .query_row([&s], |r| r.get(0))?;
+            if s.chars().count() >= 3 && !in_an_email {
+                arg(
+                    &mut conds,
+                    "n.id IN (SELECT rowid FROM nhi_search WHERE nhi_search MATCH #)",
+                    format!("\"{}\"", s.replace('"', "\"\"")),
+                );
+            }
             arg(
                 &mut conds,
                 "(instr(lower(n.name), #) > 0 OR instr(lower(n.kind), #) > 0
                   OR instr(lower(n.system), #) > 0 OR instr(lower(o.email), #) > 0
                   OR instr(lower(coalesce(n.environment, '')), #) > 0
                   OR instr(lower(coalesce(n.identifier, '')), #) > 0
-                  OR n.id IN (SELECT l.nhi_id FROM nhi_links l JOIN models m ON m.id = l.model_id
-                              WHERE instr(lower(m.name), #) > 0
-                                 OR ((SELECT count(*) FROM models m2 WHERE m2.name = m.name) > 1
-                                     AND instr(lower(m.name || '@' || m.version), #) > 0)))",
-                s.to_lowercase(),
+                  OR EXISTS (SELECT 1 FROM nhi_links l JOIN models m ON m.id = l.model_id
+                             WHERE l.nhi_id = n.id
+                               AND (instr(lower(m.name), #) > 0
+                                    OR ((SELECT count(*) FROM models m2 WHERE m2.name = m.name) > 1
+                                        AND instr(lower(m.name || '@' || m.version), #) > 0))))",
+                s,
             );
         }
         // The finding rules last: evaluated only on the rows the other filters keep.
@@ -1530,10 +1565,13 @@ impl Registry {
         let today = self.clock.now().date_naive();
         let t = today.to_string();
         let pred = |c: &str| finding_sql(c).expect("a finding code");
-        // Each count reads an index of schema v5 (or the links) rather than every NHI.
+        // Each count reads an index (schema 5, or the flags of schema 7) rather than every NHI.
+        // Every NHI (a count of the table's pages) less the revoked few.
         let active: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM nhis WHERE status = 'active'")?
+            .prepare_cached(
+                "SELECT (SELECT count(*) FROM nhis) - (SELECT count(*) FROM nhis WHERE status = 'revoked')",
+            )?
             .query_row([], |r| r.get(0))?;
         let mut counts = Vec::new();
         for c in FINDING_CODES {
@@ -1619,54 +1657,91 @@ impl Registry {
                 accepted_by_model.insert(m, n);
             }
         }
-        // A predicate is NULL on NULL columns: 0 in a sum of findings.
-        let other_findings: Vec<String> = FINDING_CODES
-            .iter()
-            .filter(|c| **c != "rotation-overdue")
-            .map(|c| format!("coalesce({}, 0)", pred(c)))
-            .collect();
+        // Each model's active NHIs, overdue rotations and findings, by model id: the findings of
+        // each linked active NHI from its stored columns (schema 7), rotation overdue
+        // (`rotation_due` is ROTATION_DUE_SQL), expired or expiring (expires within 30 days) or
+        // no expiry, the day-independent ones counted in `static_findings`; summed per model
+        // (the links in model order, index nhi_links_model_nhi); then orphaned. The same rules
+        // as finding_sql; tests/nhi_sql.rs checks both against findings_of.
+        let mut sums: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        {
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT l.model_id, count(*), sum(coalesce(?1 > n.rotation_due, 0)),
+                        sum(coalesce(n.expires <= date(?1, '+{EXPIRING_WITHIN_DAYS} days'), 1)
+                            + n.static_findings)
+                 FROM {links} CROSS JOIN nhis n ON n.id = l.nhi_id
+                 WHERE n.status = 'active' AND {models} GROUP BY l.model_id"
+            ))?;
+            let mut rows = st.query(params![t, owner])?;
+            while let Some(r) = rows.next()? {
+                let overdue: i64 = r.get(2)?;
+                sums.insert(
+                    r.get(0)?,
+                    (r.get(1)?, overdue, overdue + r.get::<_, i64>(3)?),
+                );
+            }
+        }
+        {
+            // Orphaned: from the members who left to their active NHIs to the links (usually
+            // nothing to read), not a test on every link.
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT l.model_id, count(*) FROM members o CROSS JOIN nhis n ON n.owner_id = o.id
+                 CROSS JOIN nhi_links l ON l.nhi_id = n.id
+                 WHERE o.status != 'active' AND n.status = 'active' AND {accepted_models}
+                   AND ?1 IS NOT NULL
+                 GROUP BY l.model_id"
+            ))?;
+            let mut rows = st.query(params![t, owner])?;
+            while let Some(r) = rows.next()? {
+                if let Some(s) = sums.get_mut(&r.get::<_, i64>(0)?) {
+                    s.2 += r.get::<_, i64>(1)?;
+                }
+            }
+        }
+        // Those models by name and version (the order of the index on them, no sort), each
+        // named `name@version` when its name has several versions (adjacent in that order).
         let mut per_model = Vec::new();
         {
-            // Each linked NHI's findings once (MATERIALIZED: not flattened into the sums, which
-            // would compute its rotation date twice), then summed per model.
-            let mut st = self.conn.prepare_cached(&format!(
-                "WITH p AS MATERIALIZED (
-                     SELECT l.model_id AS model_id, coalesce({}, 0) AS overdue, {} AS other
-                     FROM {links} CROSS JOIN nhis n ON n.id = l.nhi_id
-                     WHERE n.status = 'active' AND {models})
-                 SELECT m.id, m.name, m.version, (SELECT count(*) FROM models m2 WHERE m2.name = m.name),
-                        x.nhis, x.overdue, x.findings
-                 FROM (SELECT model_id, count(*) AS nhis, sum(overdue) AS overdue,
-                              sum(overdue + other) AS findings
-                       FROM p GROUP BY model_id) x
-                 JOIN models m ON m.id = x.model_id ORDER BY m.name, m.version",
-                pred("rotation-overdue"),
-                other_findings.join(" + ")
-            ))?;
-            let rows = st.query_map(params![t, owner], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            })?;
-            for r in rows {
-                let (id, name, version, versions, nhis, overdue, findings) = r?;
-                per_model.push(ModelPosture {
-                    model: if versions > 1 {
-                        format!("{name}@{version}")
-                    } else {
-                        name
-                    },
-                    nhis,
-                    rotation_compliance_pct: pct(nhis, overdue),
-                    open_findings: findings - accepted_by_model.get(&id).copied().unwrap_or(0),
-                });
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT id, name, version FROM models ORDER BY name, version")?;
+            let mut rows = st.query([])?;
+            // The models of one name: (id, version).
+            let mut name = String::new();
+            let mut group: Vec<(i64, String)> = Vec::new();
+            let mut flush = |name: &str, group: &mut Vec<(i64, String)>| {
+                for (id, version) in group.iter() {
+                    if let Some((nhis, overdue, findings)) = sums.get(id).copied() {
+                        per_model.push(ModelPosture {
+                            model: if group.len() > 1 {
+                                format!("{name}@{version}")
+                            } else {
+                                name.to_string()
+                            },
+                            nhis,
+                            rotation_compliance_pct: pct(nhis, overdue),
+                            open_findings: findings
+                                - accepted_by_model.get(id).copied().unwrap_or(0),
+                        });
+                    }
+                }
+                group.clear();
+            };
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let n = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                if n != name {
+                    flush(&name, &mut group);
+                    name = n.to_string();
+                }
+                let version = if sums.contains_key(&id) {
+                    r.get::<_, String>(2)?
+                } else {
+                    String::new()
+                };
+                group.push((id, version));
             }
+            flush(&name, &mut group);
         }
         Ok(Posture {
             active_nhis: active,
