@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -164,32 +165,92 @@ fn load_series(w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Series> {
              AND status IN ('approved', 'proposed')
              ORDER BY status = 'approved' DESC, version DESC LIMIT 1",
         )?
-        .query_row(params![model_id, metric], |r| {
-            Ok(Th {
-                id: r.get(0)?,
-                breach: r.get(1)?,
-                warn: r.get(2)?,
-                direction: Direction::parse("direction", &r.get::<_, String>(3)?)
-                    .unwrap_or(Direction::Above),
-            })
-        })
+        .query_row(params![model_id, metric], |r| threshold_row(r, 0))
         .optional()?;
     let open = w
         .prepare_cached(
             "SELECT id, state, last_breach_at, last_breach_value FROM exceptions WHERE model_id = ?1 AND metric = ?2
              AND kind = 'breach' AND state NOT IN ('dismissed', 'closed') ORDER BY id DESC LIMIT 1",
         )?
-        .query_row(params![model_id, metric], |r| {
-            Ok(Open {
-                id: r.get(0)?,
-                state: ExceptionState::parse("state", &r.get::<_, String>(1)?).unwrap_or(ExceptionState::Opened),
-                last_breach_at: r.get(2)?,
-                last_breach_value: r.get(3)?,
-                pending_breaches: 0,
-            })
-        })
+        .query_row(params![model_id, metric], |r| open_row(r, 0))
         .optional()?;
     Ok(Series { threshold, open })
+}
+
+/// `id, breach, warn, direction` of a threshold, from column `at` on.
+fn threshold_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Th> {
+    Ok(Th {
+        id: r.get(at)?,
+        breach: r.get(at + 1)?,
+        warn: r.get(at + 2)?,
+        direction: Direction::parse("direction", &r.get::<_, String>(at + 3)?)
+            .unwrap_or(Direction::Above),
+    })
+}
+
+/// `id, state, last_breach_at, last_breach_value` of an open exception, from column `at` on.
+fn open_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Open> {
+    Ok(Open {
+        id: r.get(at)?,
+        state: ExceptionState::parse("state", &r.get::<_, String>(at + 1)?)
+            .unwrap_or(ExceptionState::Opened),
+        last_breach_at: r.get(at + 2)?,
+        last_breach_value: r.get(at + 3)?,
+        pending_breaches: 0,
+    })
+}
+
+/// Series preloaded for a large import, by model: `(metric, series)`.
+type Preloaded = HashMap<i64, Vec<(String, Series)>>;
+
+/// Every series' threshold in force and open breach exception, in two scans, chosen as
+/// `load_series` chooses them: for a large import, where one query pair per series costs more
+/// (each reads and decrypts its own pages). A series not in the result has neither.
+fn preload_series(w: &Tx<'_>) -> Result<Preloaded> {
+    fn slot(pre: &mut Preloaded, model_id: i64, metric: String) -> &mut Series {
+        let v = pre.entry(model_id).or_default();
+        let i = match v.iter().position(|(m, _)| *m == metric) {
+            Some(i) => i,
+            None => {
+                v.push((
+                    metric,
+                    Series {
+                        threshold: None,
+                        open: None,
+                    },
+                ));
+                v.len() - 1
+            }
+        };
+        &mut v[i].1
+    }
+    let mut pre = Preloaded::new();
+    // Ordered so that the first row of each (model, metric) is the one `load_series` takes.
+    let mut st = w.prepare(
+        "SELECT model_id, metric, id, breach, warn, direction FROM thresholds
+         WHERE status IN ('approved', 'proposed')
+         ORDER BY model_id, metric, status = 'approved' DESC, version DESC",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let s = slot(&mut pre, r.get(0)?, r.get(1)?);
+        if s.threshold.is_none() {
+            s.threshold = Some(threshold_row(r, 2)?);
+        }
+    }
+    let mut st = w.prepare(
+        "SELECT model_id, metric, id, state, last_breach_at, last_breach_value FROM exceptions
+         WHERE kind = 'breach' AND metric IS NOT NULL AND state NOT IN ('dismissed', 'closed')
+         ORDER BY model_id, metric, id DESC",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let s = slot(&mut pre, r.get(0)?, r.get(1)?);
+        if s.open.is_none() {
+            s.open = Some(open_row(r, 2)?);
+        }
+    }
+    Ok(pre)
 }
 
 /// Rows waiting to be inserted, with their string buffers reused from batch to batch.
@@ -368,7 +429,12 @@ impl<'c> InsertBatch<'c> {
 struct Evaluator<'p> {
     policy: &'p Policy,
     today: NaiveDate,
-    series: HashMap<i64, HashMap<String, Series>>,
+    /// The metric names met in this import, numbered (a handful; a series is found by number).
+    metrics: HashMap<String, u32>,
+    /// By (model id, metric number).
+    series: HashMap<(i64, u32), Series>,
+    /// Every series, loaded up front for a large import (else each is loaded when first met).
+    preloaded: Option<Preloaded>,
     report: IngestReport,
 }
 
@@ -382,11 +448,30 @@ impl Evaluator<'_> {
         value: f64,
         observed_at: &str,
     ) -> Result<(&'static str, Option<i64>, Option<i64>)> {
-        let by_metric = self.series.entry(model_id).or_default();
-        if !by_metric.contains_key(metric) {
-            by_metric.insert(metric.to_string(), load_series(w, model_id, metric)?);
-        }
-        let series = by_metric.get_mut(metric).expect("just inserted");
+        let metric_no = match self.metrics.get(metric) {
+            Some(n) => *n,
+            None => {
+                let n = self.metrics.len() as u32;
+                self.metrics.insert(metric.to_string(), n);
+                n
+            }
+        };
+        let series = match self.series.entry((model_id, metric_no)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(match &mut self.preloaded {
+                Some(pre) => pre
+                    .get_mut(&model_id)
+                    .and_then(|v| {
+                        let i = v.iter().position(|(m, _)| m == metric)?;
+                        Some(v.swap_remove(i).1)
+                    })
+                    .unwrap_or(Series {
+                        threshold: None,
+                        open: None,
+                    }),
+                None => load_series(w, model_id, metric)?,
+            }),
+        };
         let Some(th) = series.threshold else {
             return Ok(("none", None, None));
         };
@@ -484,12 +569,7 @@ impl Evaluator<'_> {
 
     /// Writes the breach counters of the exceptions measurements were attached to.
     fn flush(&self, w: &Tx<'_>) -> Result<()> {
-        for o in self
-            .series
-            .values()
-            .flat_map(|m| m.values())
-            .filter_map(|s| s.open.as_ref())
-        {
+        for o in self.series.values().filter_map(|s| s.open.as_ref()) {
             if o.pending_breaches > 0 {
                 w.execute(
                     "UPDATE exceptions SET breach_count = breach_count + ?1, last_breach_at = ?2,
@@ -725,6 +805,173 @@ impl<'a> MeasurementRecord<'a> {
     }
 }
 
+/// Records a reader thread checks and hands over at a time.
+const PARSE_BLOCK_ROWS: usize = 4_096;
+/// Text a block holds at most (then it is handed over with fewer rows): what the blocks in
+/// flight hold stays small even when records carry long segments or sources.
+const PARSE_BLOCK_TEXT: usize = 8 << 20;
+/// Blocks read ahead of the rows being stored.
+const PARSE_QUEUE: usize = 4;
+/// Rows between two progress reports.
+const PROGRESS_ROWS: u64 = 50_000;
+
+/// Files from this size on (about 70,000 rows) have every series loaded up front.
+const PRELOAD_BYTES: u64 = 4 << 20;
+
+#[cfg(not(test))]
+fn preload_for(file_bytes: u64) -> bool {
+    file_bytes >= PRELOAD_BYTES
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The unit tests choose whether an import preloads its series.
+    static TEST_PRELOAD: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+#[cfg(test)]
+fn preload_for(file_bytes: u64) -> bool {
+    TEST_PRELOAD
+        .with(|c| c.get())
+        .unwrap_or(file_bytes >= PRELOAD_BYTES)
+}
+
+#[cfg(not(test))]
+fn parse_block_rows() -> usize {
+    PARSE_BLOCK_ROWS
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The unit tests read in small blocks too, to cross many block boundaries.
+    static TEST_BLOCK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(PARSE_BLOCK_ROWS) };
+}
+
+#[cfg(test)]
+fn parse_block_rows() -> usize {
+    TEST_BLOCK_ROWS.with(|c| c.get())
+}
+
+/// A checked record: its fields as ranges of its block's text.
+struct ParsedRow {
+    line: u64,
+    /// The (model, version) pair's number in this file, in order of first appearance.
+    model_no: u32,
+    model: std::ops::Range<usize>,
+    version: std::ops::Range<usize>,
+    metric: std::ops::Range<usize>,
+    value: f64,
+    /// In the stored form.
+    at: std::ops::Range<usize>,
+    segment: Option<std::ops::Range<usize>>,
+    source: Option<std::ops::Range<usize>>,
+}
+
+/// How the reading ended, after a block's rows.
+enum BlockEnd {
+    /// The end of the file; its SHA-256.
+    Done { sha: String },
+    /// A record that could not be read or checked: the error, and, when the record named one,
+    /// the line and the model and version it names (checked first, as the sequential path does).
+    Failed {
+        at: Option<(u64, String, String)>,
+        error: CoreError,
+    },
+}
+
+/// Checked records handed from the reader thread to the writer, reused from block to block.
+#[derive(Default)]
+struct Block {
+    text: String,
+    rows: Vec<ParsedRow>,
+    /// Bytes of the file read when the block was handed over.
+    bytes: u64,
+    end: Option<BlockEnd>,
+}
+
+impl Block {
+    fn push_text(&mut self, s: &str) -> std::ops::Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(s);
+        start..self.text.len()
+    }
+}
+
+/// The reader thread of a CSV import: reads, checks and hands over blocks of records until the
+/// end of the file, the first bad record, or the writer stops listening.
+fn read_blocks<R: Read>(
+    mut rdr: MeasurementCsv<&mut Tap<R>>,
+    block_rows: usize,
+    full: &std::sync::mpsc::SyncSender<Block>,
+    free: &std::sync::mpsc::Receiver<Block>,
+) {
+    // (model, version) pairs numbered here, off the writer's thread: the writer finds a row's
+    // model id by number. Keyed by `len(model):model version`, which no two pairs share.
+    let mut model_nos: HashMap<String, u32> = HashMap::new();
+    let mut key = String::new();
+    loop {
+        let mut block = free.try_recv().unwrap_or_default();
+        block.text.clear();
+        block.rows.clear();
+        block.end = None;
+        while block.rows.len() < block_rows && block.text.len() < PARSE_BLOCK_TEXT {
+            let record = match rdr.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    let sha = hex::encode(rdr.get_ref().hash.clone().finalize());
+                    block.end = Some(BlockEnd::Done { sha });
+                    break;
+                }
+                Err(error) => {
+                    block.end = Some(BlockEnd::Failed { at: None, error });
+                    break;
+                }
+            };
+            let v = match record.values() {
+                Ok(v) => v,
+                Err(error) => {
+                    let at = Some((
+                        record.line,
+                        record.model.to_string(),
+                        record.version.to_string(),
+                    ));
+                    block.end = Some(BlockEnd::Failed { at, error });
+                    break;
+                }
+            };
+            key.clear();
+            let _ = write!(key, "{}:", record.model.len());
+            key.push_str(record.model);
+            key.push_str(record.version);
+            let model_no = match model_nos.get(key.as_str()) {
+                Some(n) => *n,
+                None => {
+                    let n = model_nos.len() as u32;
+                    model_nos.insert(key.clone(), n);
+                    n
+                }
+            };
+            let row = ParsedRow {
+                line: record.line,
+                model_no,
+                model: block.push_text(record.model),
+                version: block.push_text(record.version),
+                metric: block.push_text(v.metric),
+                value: v.value,
+                at: block.push_text(&v.observed_at),
+                segment: v.segment.map(|s| block.push_text(s)),
+                source: v.source.map(|s| block.push_text(s)),
+            };
+            block.rows.push(row);
+        }
+        block.bytes = rdr.get_ref().bytes;
+        let last = block.end.is_some();
+        if full.send(block).is_err() || last {
+            return;
+        }
+    }
+}
+
 /// What an import's parser calls for each measurement: (transaction, evaluator, model id, metric,
 /// value, observed at, segment, source).
 type Emit<'a> = dyn FnMut(
@@ -794,50 +1041,117 @@ impl Registry {
         }
     }
 
-    fn ingest_csv<R: Read>(
+    /// A CSV import in two stages on two threads: a reader thread reads the file (hashing it),
+    /// splits and checks each record (metric, value, time) into blocks of `PARSE_BLOCK_ROWS`; this
+    /// thread resolves the models, evaluates and stores the rows of each block in file order. A
+    /// bad record reaches this thread as an error after the rows before it, with its model, so
+    /// the error reported is the one the sequential reading would report (an unknown model before
+    /// a bad field of the same line), and nothing is stored.
+    fn ingest_csv<R: Read + Send>(
         &mut self,
         file: &str,
         tap: &mut Tap<R>,
         total: u64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestReport> {
-        let mut rdr = MeasurementCsv::new(file, &mut *tap)?;
-        // The records are streamed inside the transaction; the hash is taken after the last one.
-        let mut models: HashMap<String, HashMap<String, i64>> = HashMap::new();
-        let mut rows: u64 = 0;
-        let report = self.store(file, "csv", "", |w, ev, emit| {
-            while let Some(record) = rdr.next_record()? {
-                let (line, name, version) = (record.line, record.model, record.version);
-                let model_id = match models.get(name).and_then(|v| v.get(version)) {
-                    Some(id) => *id,
-                    None => {
-                        let id: i64 = w
-                            .prepare_cached("SELECT id FROM models WHERE name = ?1 AND version = ?2")?
-                            .query_row(params![name, version], |r| r.get(0))
-                            .optional()?
-                            .ok_or_else(|| {
-                                CoreError::invalid(
-                                    "model",
-                                    format!("{file} line {line}: unknown model {name:?} version {version:?}"),
-                                )
-                            })?;
-                        models.entry(name.to_string()).or_default().insert(version.to_string(), id);
-                        id
-                    }
-                };
-                let v = record.values()?;
-                emit(w, ev, model_id, v.metric, v.value, &v.observed_at, v.segment, v.source)?;
-                rows += 1;
-                if rows.is_multiple_of(50_000) {
-                    progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
+        let rdr = MeasurementCsv::new(file, &mut *tap)?;
+        let block_rows = parse_block_rows();
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Block>(PARSE_QUEUE);
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Block>();
+        std::thread::scope(|scope| {
+            scope.spawn(move || read_blocks(rdr, block_rows, &full_tx, &free_rx));
+            let model_id = |w: &Tx<'_>, line: u64, name: &str, version: &str| -> Result<i64> {
+                let id: i64 = w
+                    .prepare_cached("SELECT id FROM models WHERE name = ?1 AND version = ?2")?
+                    .query_row(params![name, version], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| {
+                        CoreError::invalid(
+                            "model",
+                            format!(
+                                "{file} line {line}: unknown model {name:?} version {version:?}"
+                            ),
+                        )
+                    })?;
+                Ok(id)
+            };
+            // By the reader's (model, version) number.
+            let mut model_ids: Vec<Option<i64>> = Vec::new();
+            // `full_rx` and `free_tx` move into the body: when it returns (an error included), the
+            // reader thread's next send fails and it stops.
+            self.store(file, "csv", "", move |w, ev, emit| {
+                if preload_for(total) {
+                    ev.preloaded = Some(preload_series(w)?);
                 }
-            }
-            progress(Progress { bytes: rdr.get_ref().bytes, total_bytes: total, rows });
-            let sha = hex::encode(rdr.get_ref().hash.clone().finalize());
-            w.execute("UPDATE imports SET sha256 = ?1 WHERE id = ?2", params![sha, ev.report.import_id])?;
-            Ok(())
-        })?;
-        Ok(report)
+                let mut rows: u64 = 0;
+                let mut next_progress: u64 = PROGRESS_ROWS;
+                loop {
+                    let Ok(block) = full_rx.recv() else {
+                        // The reader stopped without an end: it panicked (the scope re-raises it).
+                        return Err(CoreError::Io(format!("{file}: the reader stopped")));
+                    };
+                    for r in &block.rows {
+                        let t = |range: &std::ops::Range<usize>| &block.text[range.clone()];
+                        let opt = |range: &Option<std::ops::Range<usize>>| range.as_ref().map(t);
+                        let no = r.model_no as usize;
+                        let id = match model_ids.get(no) {
+                            Some(Some(id)) => *id,
+                            _ => {
+                                let id = model_id(w, r.line, t(&r.model), t(&r.version))?;
+                                if model_ids.len() <= no {
+                                    model_ids.resize(no + 1, None);
+                                }
+                                model_ids[no] = Some(id);
+                                id
+                            }
+                        };
+                        emit(
+                            w,
+                            ev,
+                            id,
+                            t(&r.metric),
+                            r.value,
+                            t(&r.at),
+                            opt(&r.segment),
+                            opt(&r.source),
+                        )?;
+                    }
+                    rows += block.rows.len() as u64;
+                    if rows >= next_progress {
+                        progress(Progress {
+                            bytes: block.bytes,
+                            total_bytes: total,
+                            rows,
+                        });
+                        next_progress = (rows / PROGRESS_ROWS + 1) * PROGRESS_ROWS;
+                    }
+                    match block.end {
+                        None => {
+                            let _ = free_tx.send(block);
+                        }
+                        Some(BlockEnd::Done { sha }) => {
+                            progress(Progress {
+                                bytes: block.bytes,
+                                total_bytes: total,
+                                rows,
+                            });
+                            w.execute(
+                                "UPDATE imports SET sha256 = ?1 WHERE id = ?2",
+                                params![sha, ev.report.import_id],
+                            )?;
+                            return Ok(());
+                        }
+                        Some(BlockEnd::Failed { at, error }) => {
+                            // The sequential reading resolves a record's model before it checks its fields.
+                            if let Some((line, name, version)) = at {
+                                model_id(w, line, &name, &version)?;
+                            }
+                            return Err(error);
+                        }
+                    }
+                }
+            })
+        })
     }
 
     /// One import transaction: `body` emits measurements; the import row, every measurement, every
@@ -892,7 +1206,9 @@ impl Registry {
             let mut ev = Evaluator {
                 policy: &policy,
                 today,
+                metrics: HashMap::new(),
                 series: HashMap::new(),
+                preloaded: None,
                 report: IngestReport { import_id, file: file.to_string(), ..Default::default() },
             };
             let mut count: i64 = 0;
@@ -1178,24 +1494,83 @@ mod tests {
         reg
     }
 
+    fn csv_opts() -> IngestOptions {
+        IngestOptions {
+            format: IngestFormat::Csv,
+            model: None,
+            observed_at: None,
+        }
+    }
+
+    /// How an import is run: rows per insert chunk, records per reader block, whether the
+    /// series are loaded up front.
+    #[derive(Clone, Copy, Debug)]
+    struct Way {
+        chunk: usize,
+        block: usize,
+        preload: bool,
+    }
+
+    /// The way that does one thing at a time: one row per chunk and per block, each series
+    /// loaded when first met.
+    const ONE_BY_ONE: Way = Way {
+        chunk: 1,
+        block: 1,
+        preload: false,
+    };
+
+    fn ingest_as(reg: &mut Registry, csv: &Path, way: Way) -> Result<IngestReport> {
+        TEST_CHUNK_ROWS.with(|c| c.set(way.chunk));
+        TEST_BLOCK_ROWS.with(|c| c.set(way.block));
+        TEST_PRELOAD.with(|c| c.set(Some(way.preload)));
+        let report = reg.ingest_file(csv, &csv_opts(), &mut |_| {});
+        TEST_CHUNK_ROWS.with(|c| c.set(CHUNK_ROWS));
+        TEST_BLOCK_ROWS.with(|c| c.set(PARSE_BLOCK_ROWS));
+        TEST_PRELOAD.with(|c| c.set(None));
+        report
+    }
+
     /// What an import leaves: its report, each model's measurements in listing order (ids left
     /// out: they number rows across models), the exceptions and the audit events it wrote.
-    fn import(dir: &Path, csv: &Path, chunk: usize) -> Vec<Value> {
+    /// `first`, if given, is imported before (the plain way), so that `csv` meets exceptions
+    /// already open or recovered and threshold versions already superseded by newer proposals.
+    fn import(dir: &Path, first: Option<&Path>, csv: &Path, way: Way) -> Vec<Value> {
         let mut reg = registry(dir);
+        if let Some(first) = first {
+            reg.ingest_file(first, &csv_opts(), &mut |_| {}).unwrap();
+            let propose = |reg: &mut Registry, m: &str, metric: &str, breach: f64| {
+                let th = SetThreshold {
+                    metric: metric.into(),
+                    breach,
+                    warn: Some(breach / 2.0),
+                    direction: None,
+                };
+                reg.set_threshold(m, &th).unwrap();
+            };
+            // Versions to choose from (set in the database: an approval needs a second
+            // member): m1's psi has an approved version 1 and a newer proposal, which the
+            // series does not follow yet; m2's drift_share has two pending proposals, of which
+            // the series follows the newer.
+            let set = |reg: &Registry, sql: &str| reg.conn.execute_batch(sql).unwrap();
+            set(
+                &reg,
+                "UPDATE thresholds SET status = 'approved' WHERE metric = 'psi' AND version = 1
+                       AND model_id = (SELECT id FROM models WHERE name = 'm1')",
+            );
+            propose(&mut reg, "m1", "psi", 0.35);
+            propose(&mut reg, "m2", "drift_share", 0.2);
+            propose(&mut reg, "m2", "drift_share", 0.45);
+            set(&reg, "UPDATE thresholds SET status = 'proposed' WHERE metric = 'drift_share' AND version = 2
+                       AND model_id = (SELECT id FROM models WHERE name = 'm2')");
+        }
         let before = reg.verify_log().unwrap().events;
-        TEST_CHUNK_ROWS.with(|c| c.set(chunk));
-        let report = reg.ingest_file(
-            csv,
-            &IngestOptions {
-                format: IngestFormat::Csv,
-                model: None,
-                observed_at: None,
-            },
-            &mut |_| {},
-        );
-        TEST_CHUNK_ROWS.with(|c| c.set(CHUNK_ROWS));
-        let report = report.unwrap();
-        assert!(report.breaches > 0 && !report.opened.is_empty() && !report.recovered.is_empty());
+        let report = ingest_as(&mut reg, csv, way).unwrap();
+        assert!(report.breaches > 0 && !report.recovered.is_empty());
+        // Without an earlier import, this one opens the exceptions; after one, it meets them.
+        assert_eq!(report.opened.is_empty(), first.is_some());
+        if first.is_some() {
+            assert!(!report.breached_again.is_empty());
+        }
         let mut out = vec![serde_json::to_value(&report).unwrap()];
         for m in ["m0", "m1", "m2"] {
             let rows = reg.list_measurements(m, None).unwrap();
@@ -1303,13 +1678,200 @@ mod tests {
             ));
         }
         std::fs::write(&csv, text).unwrap();
-        let one_by_one = import(&tmp.path().join("a"), &csv, 1);
+        let one_by_one = import(&tmp.path().join("a"), None, &csv, ONE_BY_ONE);
         for chunk in [7, 64, 129, 10_000] {
-            let chunked = import(&tmp.path().join(format!("c{chunk}")), &csv, chunk);
+            let way = Way {
+                chunk,
+                ..ONE_BY_ONE
+            };
+            let chunked = import(&tmp.path().join(format!("c{chunk}")), None, &csv, way);
             assert_eq!(chunked.len(), one_by_one.len());
             for (a, b) in chunked.iter().zip(&one_by_one) {
                 assert_eq!(a, b, "chunks of {chunk}");
             }
         }
+    }
+
+    /// Measurements crossing warn and breach levels: `rows` records from record `from` on.
+    fn series_csv(from: usize, rows: usize) -> String {
+        let mut text = String::from("model,version,metric,value,observed_at,segment,source\n");
+        let values = [0.05, 0.3, 0.12, 0.02, 0.4, 0.6, 0.2, 0.01, 0.7, 0.33];
+        for r in from..from + rows {
+            let metric = if (r / 3) % 2 == 0 {
+                "psi"
+            } else {
+                "drift_share"
+            };
+            let v = values[(r * 7 + r / 11) % values.len()] + r as f64 * 1e-6;
+            let minute = r / 6;
+            let segment = if r % 5 == 0 { "" } else { "eu" };
+            text.push_str(&format!(
+                "m{},1.0,{metric},{v},2026-10-{:02}T{:02}:{:02}:00Z,{segment},s{}\n",
+                r % 3,
+                1 + minute / 1440,
+                minute % 1440 / 60,
+                minute % 60,
+                r % 4
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_pipelined_import_stores_evaluates_and_audits_what_the_one_by_one_import_does() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (first, csv) = (tmp.path().join("first.csv"), tmp.path().join("m.csv"));
+        std::fs::write(&first, series_csv(0, 300)).unwrap();
+        std::fs::write(&csv, series_csv(300, 700)).unwrap();
+        let one_by_one = import(&tmp.path().join("a"), Some(&first), &csv, ONE_BY_ONE);
+        // The import meets exceptions opened by the first one.
+        assert!(one_by_one
+            .iter()
+            .any(|e| e[0] == "exception.breach-again" || e[0] == "exception.recover"));
+        for (i, way) in [
+            Way {
+                chunk: 1,
+                block: 1,
+                preload: true,
+            },
+            Way {
+                chunk: 7,
+                block: 3,
+                preload: false,
+            },
+            Way {
+                chunk: 64,
+                block: 1_000,
+                preload: true,
+            },
+            Way {
+                chunk: 129,
+                block: 64,
+                preload: false,
+            },
+            Way {
+                chunk: CHUNK_ROWS,
+                block: PARSE_BLOCK_ROWS,
+                preload: true,
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let got = import(&tmp.path().join(format!("w{i}")), Some(&first), &csv, way);
+            assert_eq!(got.len(), one_by_one.len(), "{way:?}");
+            for (a, b) in got.iter().zip(&one_by_one) {
+                assert_eq!(a, b, "{way:?}");
+            }
+        }
+    }
+
+    /// Everything an import could change: measurements, exceptions, the audit log.
+    fn state(reg: &Registry) -> (i64, Value, i64) {
+        let n: i64 = reg
+            .conn
+            .query_row("SELECT count(*) FROM measurements", [], |r| r.get(0))
+            .unwrap();
+        let exceptions = serde_json::to_value(reg.list_exceptions(None, None).unwrap()).unwrap();
+        (n, exceptions, reg.verify_log().unwrap().events)
+    }
+
+    #[test]
+    fn a_bad_record_half_way_through_a_pipelined_import_names_its_line_and_field_and_changes_nothing(
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut reg = registry(&tmp.path().join("r"));
+        let first = tmp.path().join("first.csv");
+        std::fs::write(&first, series_csv(0, 200)).unwrap();
+        reg.ingest_file(&first, &csv_opts(), &mut |_| {}).unwrap();
+        let good = series_csv(200, 3_000);
+        let lines: Vec<&str> = good.lines().collect();
+        // Line numbers count the header as line 1.
+        let with = |changes: &[(usize, &str)]| -> String {
+            let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+            for (line, text) in changes {
+                l[line - 1] = text.to_string();
+            }
+            l.join("\n") + "\n"
+        };
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                with(&[(1_500, "m1,1.0,psi,high,2026-10-05T00:00:00Z,,")]),
+                "value",
+                "line 1500",
+            ),
+            (
+                with(&[(1_500, "m1,1.0,psi,0.1,yesterday,,")]),
+                "observed_at",
+                "line 1500",
+            ),
+            (
+                with(&[(1_500, "m1,1.0,bad metric,0.1,2026-10-05T00:00:00Z,,")]),
+                "metric",
+                "line 1500",
+            ),
+            (with(&[(1_500, "m1,1.0,psi,0.1")]), "row", "line 1500"),
+            (
+                with(&[(2_999, "m9,1.0,psi,0.1,2026-10-05T00:00:00Z,,")]),
+                "model",
+                "line 2999",
+            ),
+            // The sequential reading resolves a line's model before it checks its fields, and
+            // reports the earlier line first.
+            (
+                with(&[(1_500, "m9,1.0,psi,high,2026-10-05T00:00:00Z,,")]),
+                "model",
+                "line 1500",
+            ),
+            (
+                with(&[
+                    (1_499, "m9,1.0,psi,0.1,2026-10-05T00:00:00Z,,"),
+                    (1_500, "m1,1.0,psi,high,2026-10-05T00:00:00Z,,"),
+                ]),
+                "model",
+                "line 1499",
+            ),
+        ];
+        let before = state(&reg);
+        let bad = tmp.path().join("bad.csv");
+        for (text, field, line) in &cases {
+            std::fs::write(&bad, text).unwrap();
+            for way in [
+                Way {
+                    chunk: 64,
+                    block: 100,
+                    preload: true,
+                },
+                Way {
+                    chunk: CHUNK_ROWS,
+                    block: PARSE_BLOCK_ROWS,
+                    preload: false,
+                },
+                ONE_BY_ONE,
+            ] {
+                let err = ingest_as(&mut reg, &bad, way).unwrap_err();
+                let msg = err.to_string();
+                assert!(
+                    msg.starts_with(&format!("{field}: {}", bad.display()))
+                        && msg.contains(&format!("{line}:")),
+                    "{way:?}: {msg}"
+                );
+                assert_eq!(state(&reg), before, "{way:?}: {msg}");
+            }
+        }
+        // The same file without the bad line goes in whole.
+        std::fs::write(&bad, &good).unwrap();
+        let report = ingest_as(
+            &mut reg,
+            &bad,
+            Way {
+                chunk: 64,
+                block: 100,
+                preload: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(report.rows, 3_000);
+        assert_eq!(state(&reg).0, before.0 + 3_000);
     }
 }
