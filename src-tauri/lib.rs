@@ -15,6 +15,8 @@ pub use commands::{
 
 /// Starts the desktop app.
 pub fn run() {
+    // Before any thread starts: the web processes WebKit spawns inherit this environment.
+    webview::before_start();
     tauri::Builder::default()
         // Remembers the window's size and position between runs.
         .plugin(tauri_plugin_window_state::Builder::default().build())
