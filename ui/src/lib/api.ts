@@ -89,6 +89,14 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** Records a moment of a view's loading next to the commands' round trips (only while measured). */
+export function markTiming(label: string): void {
+  const timings = window.__dwTimings;
+  if (timings && timings.length < 200) {
+    timings.push({ command: label, start: performance.now(), ms: 0 });
+  }
+}
+
 /** The folder proposed for a new registry (`DRIFTWARDEN_REGISTRY`, else the platform data folder). */
 export function defaultRegistryDir(): Promise<string> {
   return call<string>('default_registry_dir');
