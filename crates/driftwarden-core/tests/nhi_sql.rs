@@ -890,7 +890,7 @@ fn a_schema_6_registry_migrates_to_7_with_the_same_answers() {
              DROP TRIGGER nhi_search_insert; DROP TRIGGER nhi_search_update;
              DROP TRIGGER nhi_search_links_insert; DROP TRIGGER nhi_search_links_delete;
              DROP TRIGGER nhi_search_links_update; DROP TRIGGER nhi_search_models_update;
-             DROP TABLE nhi_search;
+             DROP TABLE nhi_search; DROP VIEW nhi_search_source;
              DROP INDEX nhis_multi_env_flag; DROP INDEX nhis_privileged_flag; DROP INDEX nhis_shared;
              DROP INDEX nhi_links_model_nhi;
              ALTER TABLE nhis DROP COLUMN multi_env; ALTER TABLE nhis DROP COLUMN privileged;

@@ -70,72 +70,51 @@ END;
 -- the candidates of a search term of 3 characters or more; the exact substring test
 -- (list_nhis_page) then decides, so a candidate too many changes nothing.
 CREATE VIRTUAL TABLE nhi_search USING fts5(body, tokenize = 'trigram');
--- The initial fill in one go (no merging while it runs, one merge after), then FTS5's defaults.
-INSERT INTO nhi_search (nhi_search, rank) VALUES ('automerge', 0);
-INSERT INTO nhi_search (nhi_search, rank) VALUES ('crisismerge', 64);
-INSERT INTO nhi_search (rowid, body)
+-- What the index holds for each NHI, written once for the fill and every trigger below.
+CREATE VIEW nhi_search_source (id, body) AS
     SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
         || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
         || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
                      FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
     FROM nhis n;
+-- The initial fill in one go (no merging while it runs, one merge after), then FTS5's defaults.
+INSERT INTO nhi_search (nhi_search, rank) VALUES ('automerge', 0);
+INSERT INTO nhi_search (nhi_search, rank) VALUES ('crisismerge', 64);
+INSERT INTO nhi_search (rowid, body)
+    SELECT id, body FROM nhi_search_source;
 INSERT INTO nhi_search (nhi_search) VALUES ('optimize');
 INSERT INTO nhi_search (nhi_search, rank) VALUES ('automerge', 4);
 INSERT INTO nhi_search (nhi_search, rank) VALUES ('crisismerge', 16);
 
 CREATE TRIGGER nhi_search_insert AFTER INSERT ON nhis BEGIN
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n WHERE n.id = NEW.id;
+    SELECT id, body FROM nhi_search_source WHERE id = NEW.id;
 END;
 CREATE TRIGGER nhi_search_update
 AFTER UPDATE OF name, kind, system, environment, identifier ON nhis BEGIN
     DELETE FROM nhi_search WHERE rowid = NEW.id;
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n WHERE n.id = NEW.id;
+    SELECT id, body FROM nhi_search_source WHERE id = NEW.id;
 END;
 -- A link changes the NHI's linked models; a model's name or version, the entries that show it.
 CREATE TRIGGER nhi_search_links_insert AFTER INSERT ON nhi_links BEGIN
     DELETE FROM nhi_search WHERE rowid = NEW.nhi_id;
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n WHERE n.id = NEW.nhi_id;
+    SELECT id, body FROM nhi_search_source WHERE id = NEW.nhi_id;
 END;
 CREATE TRIGGER nhi_search_links_delete AFTER DELETE ON nhi_links BEGIN
     DELETE FROM nhi_search WHERE rowid = OLD.nhi_id;
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n WHERE n.id = OLD.nhi_id;
+    SELECT id, body FROM nhi_search_source WHERE id = OLD.nhi_id;
 END;
 CREATE TRIGGER nhi_search_links_update AFTER UPDATE OF nhi_id, model_id ON nhi_links BEGIN
     DELETE FROM nhi_search WHERE rowid IN (OLD.nhi_id, NEW.nhi_id);
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n WHERE n.id IN (OLD.nhi_id, NEW.nhi_id);
+    SELECT id, body FROM nhi_search_source WHERE id IN (OLD.nhi_id, NEW.nhi_id);
 END;
 CREATE TRIGGER nhi_search_models_update AFTER UPDATE OF name, version ON models BEGIN
     DELETE FROM nhi_search WHERE rowid IN (SELECT nhi_id FROM nhi_links WHERE model_id = NEW.id);
     INSERT INTO nhi_search (rowid, body)
-    SELECT n.id, n.name || char(10) || n.kind || char(10) || n.system || char(10)
-        || coalesce(n.environment, '') || char(10) || coalesce(n.identifier, '')
-        || coalesce((SELECT group_concat(char(10) || m.name || '@' || m.version, '')
-                     FROM nhi_links l JOIN models m ON m.id = l.model_id WHERE l.nhi_id = n.id), '')
-    FROM nhis n
-    WHERE n.id IN (SELECT nhi_id FROM nhi_links WHERE model_id = NEW.id);
+    SELECT id, body FROM nhi_search_source
+    WHERE id IN (SELECT nhi_id FROM nhi_links WHERE model_id = NEW.id);
 END;
