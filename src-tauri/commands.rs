@@ -8,10 +8,10 @@ use driftwarden_core::{
     default_state_dir, parse_date, AddMember, AddModel, AddNhi, ApprovalView, ApproveModel,
     AuditEventView, CalendarPage, CalendarQuery, Clock, CoreError, CreateRegistry, DecideException,
     DecisionRights, DriftSeries, ErrorBody, ExceptionPage, ExceptionView, GateItem, HeadCheck,
-    Inbox, IngestOptions, IngestReport, MeasurementView, MemberView, ModelDetail, ModelPage,
-    ModelQuery, ModelView, NhiDetail, NhiLinkView, NhiPage, NhiQuery, NhiView, Policy, Posture,
-    PostureQuery, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold, SweepReport,
-    SystemClock, ThresholdView, VerifyReport,
+    Inbox, InboxQuery, IngestOptions, IngestReport, MeasurementView, MemberView, ModelDetail,
+    ModelPage, ModelQuery, ModelView, NhiDetail, NhiLinkView, NhiPage, NhiQuery, NhiView, Policy,
+    Posture, PostureQuery, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold,
+    SweepReport, SystemClock, ThresholdView, VerifyReport,
 };
 use serde::Deserialize;
 use tauri::ipc::Channel;
@@ -523,10 +523,11 @@ pub fn notify_due(app: tauri::AppHandle, state: State<'_, AppState>) -> CommandR
 
 // ---- Home, sample registry, own passphrase ---------------------------------------------------
 
-/// What needs the signed-in member: decisions overdue first, counts by state, lapsed approvals.
+/// What needs the signed-in member: decisions overdue first, counts by state, lapsed approvals
+/// (the first `query.limit` of each, with how many in all).
 #[tauri::command(async)]
-pub fn inbox(state: State<'_, AppState>) -> CommandResult<Inbox> {
-    state.with(Registry::inbox)
+pub fn inbox(state: State<'_, AppState>, query: InboxQuery) -> CommandResult<Inbox> {
+    state.with(|r| r.inbox_with(&query))
 }
 
 /// Input of `registry_create_sample`.

@@ -99,6 +99,16 @@ test('a seeded registry of thousands of models: paged, virtualised tables and a 
       await click(driver, 'submit-open');
       await find(driver, 'view-home', 120_000);
 
+      // Home lists the first 25 decisions (the core sends only those) and says how many there
+      // are; "Show all" fetches and lists every one.
+      const showAll = await find(driver, 'inbox-all', 120_000);
+      const decisions = Number((await showAll.getText()).match(/Show all ([\d,]+) decisions/)[1].replace(/,/g, ''));
+      assert.ok(decisions > 25, `${decisions} decisions for the admin`);
+      assert.equal(await rows(driver, 'inbox-item'), 25);
+      await showAll.click();
+      await driver.wait(async () => (await rows(driver, 'inbox-item')) === decisions, TIMEOUT, `all ${decisions} decisions listed`);
+      assert.equal((await driver.findElements(By.css('[data-testid="inbox-all"]'))).length, 0);
+
       // Models: the count is the core's total; the DOM holds a window of rows.
       await click(driver, 'nav-models');
       assert.match(await textOf(driver, 'models-count', '2,000'), /2,000 models/);

@@ -215,9 +215,9 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         .total;
     let typical = &format!("model-{:05}", 123.min((models - 1).max(0)));
     timed(
-        "home view (inbox)",
-        || reg.inbox(),
-        |i| format!("{} items", i.items.len()),
+        "home view (inbox, the first 25)",
+        || reg.inbox_with(&HOME_INBOX),
+        |i| format!("{} items", i.items_total),
     );
     timed(
         "model list page (tier high, active; 50 rows)",
@@ -411,14 +411,9 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         |p| format!("{} models", p.per_model.len()),
     );
     timed(
-        "NHI posture, home view (admin's models, no trend)",
-        || {
-            reg.nhi_posture_with(&PostureQuery {
-                model_owner: Some(ADMIN.into()),
-                trend: false,
-            })
-        },
-        |p| format!("{} models", p.per_model.len()),
+        "NHI posture, home view (admin's models with findings, the first 25, no trend)",
+        || reg.nhi_posture_with(&home_posture()),
+        |p| format!("{} models", p.per_model_total),
     );
     timed(
         "NHI posture, all models, no trend",
@@ -443,9 +438,9 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
     {
         let mut val = open_as(dir, plain, "val1@seed.example", clock.clone())?;
         timed(
-            "home view (inbox) of a validator/approver",
-            || val.inbox(),
-            |i| format!("{} items", i.items.len()),
+            "home view (inbox, the first 25) of a validator/approver",
+            || val.inbox_with(&HOME_INBOX),
+            |i| format!("{} items", i.items_total),
         );
         // The sweep as that member too (nothing due: the read side of it).
         let _ = val.sweep();
@@ -602,6 +597,19 @@ fn cpu_seconds() -> f64 {
 /// What the desktop does between the click on Open and Home on screen, each step timed once
 /// with the connection's cache cold (as after unlock: the desktop's 16 MiB), then the reads again
 /// warm. One JSON object per line.
+/// What the home view asks of the inbox: the first few decisions and lapsed approvals.
+const HOME_INBOX: InboxQuery = InboxQuery { limit: Some(25) };
+
+/// What the home view asks of the NHI posture: the signed-in member's models with findings.
+fn home_posture() -> PostureQuery {
+    PostureQuery {
+        model_owner: Some(ADMIN.into()),
+        findings_only: true,
+        limit: Some(25),
+        ..Default::default()
+    }
+}
+
 fn home_cold(dir: &Path, plain: bool) -> Result<()> {
     let today = now().date_naive();
     let t = Instant::now();
@@ -631,6 +639,14 @@ fn home_cold(dir: &Path, plain: bool) -> Result<()> {
             );
             Ok(())
         };
+        fn size<T: serde::Serialize>(r: Result<T>) -> Result<()> {
+            let v = r?;
+            eprintln!(
+                "  response: {} bytes of JSON",
+                serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0)
+            );
+            Ok(())
+        }
         step("session", &mut || reg.session().map(drop))?;
         step("model count", &mut || {
             reg.list_models_page(&ModelQuery {
@@ -648,24 +664,19 @@ fn home_cold(dir: &Path, plain: bool) -> Result<()> {
             })
             .map(drop)
         })?;
-        step("members", &mut || reg.list_members().map(drop))?;
-        step("inbox", &mut || reg.inbox().map(drop))?;
+        step("members", &mut || size(reg.list_members()))?;
+        step("inbox", &mut || size(reg.inbox_with(&HOME_INBOX)))?;
         step("NHI posture of my models", &mut || {
-            reg.nhi_posture_with(&PostureQuery {
-                model_owner: Some(ADMIN.into()),
-                trend: false,
-            })
-            .map(drop)
+            size(reg.nhi_posture_with(&home_posture()))
         })?;
         step("next 14 days", &mut || {
-            reg.calendar_query(&CalendarQuery {
+            size(reg.calendar_query(&CalendarQuery {
                 from: today.to_string(),
                 to: (today + Duration::days(14)).to_string(),
                 member: Some(ADMIN.into()),
                 overdue_limit: Some(3),
                 per_day_limit: Some(5),
-            })
-            .map(drop)
+            }))
         })?;
         step("sweep again (the app's timer)", &mut || {
             reg.sweep().map(drop)

@@ -33,7 +33,7 @@ pub use ops::calendar::{
 pub use ops::exceptions::{DecideException, EscalationView, ExceptionView};
 pub use ops::export::{AuditChain, AuditEntry, ModelRights, PackData, PackScope, PackSummaryData};
 pub use ops::heads::{default_state_dir, HeadCheck};
-pub use ops::inbox::{Inbox, InboxItem, StateCount};
+pub use ops::inbox::{Inbox, InboxItem, InboxQuery, StateCount};
 pub use ops::measurements::{
     evidently_measurements, IngestFormat, IngestOptions, IngestReport, MeasurementView,
     NewMeasurement, Progress,

@@ -306,3 +306,39 @@ fn approvers_home_lists_changed_thresholds_and_renewals_inside_the_window_only()
     );
     assert!(kinds(&ana).is_empty(), "the owner is not the approver");
 }
+
+#[test]
+fn a_limited_inbox_lists_the_first_decisions_and_counts_them_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg =
+        sample::create_sample(&tmp.path().join("sample"), "sample passphrase", clock()).unwrap();
+    let all = reg.inbox().unwrap();
+    assert!(!all.items.is_empty());
+    assert!(!all.lapsed_approvals.is_empty());
+    assert_eq!(all.items_total, all.items.len() as i64);
+    assert_eq!(all.lapsed_total, all.lapsed_approvals.len() as i64);
+    fn json<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+    for limit in [0, 1] {
+        let some = reg.inbox_with(&InboxQuery { limit: Some(limit) }).unwrap();
+        assert_eq!(some.items_total, all.items_total);
+        assert_eq!(some.lapsed_total, all.lapsed_total);
+        let n = limit as usize;
+        assert_eq!(json(&some.items), json(&all.items[..n].to_vec()));
+        assert_eq!(
+            json(&some.lapsed_approvals),
+            json(&all.lapsed_approvals[..n].to_vec())
+        );
+        assert_eq!(
+            json(&some.exceptions_by_state),
+            json(&all.exceptions_by_state)
+        );
+    }
+    for bad in [-1, 501] {
+        let err = reg
+            .inbox_with(&InboxQuery { limit: Some(bad) })
+            .unwrap_err();
+        assert_eq!(err.field(), Some("limit"), "{err}");
+    }
+}

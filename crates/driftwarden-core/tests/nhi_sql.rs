@@ -393,7 +393,7 @@ fn check_with(reg: &Registry, today: &str, canonical: bool) {
         let p = reg
             .nhi_posture_with(&PostureQuery {
                 model_owner: Some(who.into()),
-                trend: false,
+                ..Default::default()
             })
             .unwrap();
         let owned: Vec<String> = reg
@@ -412,6 +412,29 @@ fn check_with(reg: &Registry, today: &str, canonical: bool) {
         assert_eq!(json(&p.per_model), json(&want), "{today}: {who}'s models");
         assert!(p.trend.is_empty());
         assert_eq!(json(&p.open_findings), json(&reference.open_findings));
+        assert_eq!(p.per_model_total, want.len() as i64);
+        // The home view's ask: only the models with findings, the first two, and how many.
+        let with_findings: Vec<&&ModelPosture> =
+            want.iter().filter(|m| m.open_findings > 0).collect();
+        let home = reg
+            .nhi_posture_with(&PostureQuery {
+                model_owner: Some(who.into()),
+                findings_only: true,
+                limit: Some(2),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            home.per_model_total,
+            with_findings.len() as i64,
+            "{today}: {who}"
+        );
+        assert_eq!(
+            json(&home.per_model),
+            json(&with_findings.iter().take(2).collect::<Vec<_>>()),
+            "{today}: {who}'s first models with findings"
+        );
+        assert_eq!(json(&home.open_findings), json(&reference.open_findings));
     }
     // Calendar: the NHI items of several ranges against the reference list.
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

@@ -25,6 +25,7 @@ import type { ExceptionView } from './bindings/ExceptionView';
 import type { GateItem } from './bindings/GateItem';
 import type { HeadCheck } from './bindings/HeadCheck';
 import type { Inbox } from './bindings/Inbox';
+import type { InboxQuery } from './bindings/InboxQuery';
 import type { IngestOptions } from './bindings/IngestOptions';
 import type { IngestReport } from './bindings/IngestReport';
 import type { MeasurementView } from './bindings/MeasurementView';
@@ -340,9 +341,9 @@ export function nhiPostureWith(query: PostureQuery): Promise<Posture> {
 
 // ---- Home and own passphrase ----------------------------------------------------------------------
 
-/** What needs the signed-in member, overdue first; counts by state; lapsed approvals. */
-export function inbox(): Promise<Inbox> {
-  return call<Inbox>('inbox');
+/** What needs the signed-in member, overdue first; counts by state; lapsed approvals (the first `query.limit` of each, and how many in all). */
+export function inbox(query: InboxQuery): Promise<Inbox> {
+  return call<Inbox>('inbox', { query });
 }
 
 /** Changes the signed-in member's own passphrase. */

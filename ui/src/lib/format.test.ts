@@ -59,10 +59,17 @@ describe('calendar grouping', () => {
 describe('capped', () => {
   it('keeps the first items of a long list and counts the rest', () => {
     const list = Array.from({ length: 30 }, (_, i) => i);
-    expect(capped(list, 25, false).shown).toEqual(list.slice(0, 25));
-    expect(capped(list, 25, false).hidden).toBe(5);
-    expect(capped(list, 25, true)).toEqual({ shown: list, hidden: 0 });
-    expect(capped(list.slice(0, 25), 25, false)).toEqual({ shown: list.slice(0, 25), hidden: 0 });
-    expect(capped([], 25, false)).toEqual({ shown: [], hidden: 0 });
+    expect(capped(list, 30, 25, false).shown).toEqual(list.slice(0, 25));
+    expect(capped(list, 30, 25, false).hidden).toBe(5);
+    expect(capped(list, 30, 25, true)).toEqual({ shown: list, hidden: 0 });
+    expect(capped(list.slice(0, 25), 25, 25, false)).toEqual({ shown: list.slice(0, 25), hidden: 0 });
+    expect(capped([], 0, 25, false)).toEqual({ shown: [], hidden: 0 });
+  });
+  it('counts what the core left out of a list it sent only the first items of', () => {
+    const first = Array.from({ length: 25 }, (_, i) => i);
+    expect(capped(first, 4000, 25, false)).toEqual({ shown: first, hidden: 3975 });
+    // "Show all" before the rest has arrived still says how many are missing.
+    expect(capped(first, 4000, 25, true)).toEqual({ shown: first, hidden: 3975 });
+    expect(capped([1, 2], 0, 25, false)).toEqual({ shown: [1, 2], hidden: 0 });
   });
 });

@@ -126,10 +126,16 @@ export function groupByMonth<T extends { date: string }>(items: readonly T[]): {
   return groups;
 }
 
-/** The first `limit` of a long list (all of it when `all`), and how many are left out. */
-export function capped<T>(list: readonly T[], limit: number, all: boolean): { shown: readonly T[]; hidden: number } {
-  if (all || list.length <= limit) {
-    return { shown: list, hidden: 0 };
-  }
-  return { shown: list.slice(0, limit), hidden: list.length - limit };
+/**
+ * The first `limit` of a long list (all it holds when `all`), and how many of the `total` it has
+ * in all are left out: the list may hold only the first few (the core sends what a screen shows).
+ */
+export function capped<T>(
+  list: readonly T[],
+  total: number,
+  limit: number,
+  all: boolean,
+): { shown: readonly T[]; hidden: number } {
+  const shown = all || list.length <= limit ? list : list.slice(0, limit);
+  return { shown, hidden: Math.max(total, list.length) - shown.length };
 }

@@ -2,11 +2,11 @@
 
 use chrono::NaiveDate;
 use rusqlite::params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::{ApprovalStatus, ModelStatus};
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::ops::models::{finish, model_row, ModelView, MODEL_SELECT};
 use crate::registry::Registry;
 
@@ -39,11 +39,27 @@ pub struct StateCount {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct Inbox {
+    /// Overdue first, then by deadline; the first `limit` when the query set one.
     pub items: Vec<InboxItem>,
+    /// How many decisions there are in all (`items` may list fewer).
+    pub items_total: i64,
     /// Exceptions in the registry by state.
     pub exceptions_by_state: Vec<StateCount>,
-    /// Models whose approval has lapsed.
+    /// Models whose approval has lapsed, by name; the first `limit` when the query set one.
     pub lapsed_approvals: Vec<ModelView>,
+    /// How many approvals have lapsed in all.
+    pub lapsed_total: i64,
+}
+
+/// What a screen asks of the inbox.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(export)]
+pub struct InboxQuery {
+    /// List at most this many decisions and lapsed approvals (0..=`MAX_PAGE`; all when absent);
+    /// `items_total` and `lapsed_total` count them all. The home view lists a few: with
+    /// thousands of decisions the whole list is hundreds of kilobytes to send and read.
+    #[serde(default)]
+    pub limit: Option<i64>,
 }
 
 impl InboxItem {
@@ -82,8 +98,24 @@ fn days_between(today: NaiveDate, due: &str) -> Option<i64> {
 
 impl Registry {
     /// The signed-in member's open decisions: exceptions to validate, decide or co-sign, releases
-    /// to approve or renew; overdue first, then by deadline.
+    /// to approve or renew; overdue first, then by deadline. Every item: see [`Registry::inbox_with`].
     pub fn inbox(&self) -> Result<Inbox> {
+        self.inbox_with(&InboxQuery::default())
+    }
+
+    /// [`Registry::inbox`] for a screen: the first `limit` decisions and lapsed approvals, with
+    /// how many there are in all.
+    pub fn inbox_with(&self, q: &InboxQuery) -> Result<Inbox> {
+        let limit = match q.limit {
+            None => usize::MAX,
+            Some(n) if (0..=crate::ops::pages::MAX_PAGE).contains(&n) => n as usize,
+            Some(_) => {
+                return Err(CoreError::invalid(
+                    "limit",
+                    format!("must be between 0 and {}", crate::ops::pages::MAX_PAGE),
+                ))
+            }
+        };
         let me = self.actor.id;
         let today = self.clock.now().date_naive();
         let mut items = Vec::new();
@@ -296,10 +328,15 @@ impl Registry {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        let (items_total, lapsed_total) = (items.len() as i64, lapsed_approvals.len() as i64);
+        items.truncate(limit);
+        lapsed_approvals.truncate(limit);
         Ok(Inbox {
             items,
+            items_total,
             exceptions_by_state,
             lapsed_approvals,
+            lapsed_total,
         })
     }
 }

@@ -175,7 +175,10 @@ pub struct Posture {
     /// Share of active NHIs rotated within their policy, in percent (none when there are none).
     pub rotation_compliance_pct: Option<f64>,
     pub open_findings: Vec<FindingCount>,
+    /// By model name (as the query asked: whose models, only those with findings, how many).
     pub per_model: Vec<ModelPosture>,
+    /// How many models the query matched in all (`per_model` may list fewer).
+    pub per_model_total: i64,
     /// Weekly, oldest first, over the last 12 weeks.
     pub trend: Vec<TrendPoint>,
 }
@@ -1368,6 +1371,7 @@ impl Registry {
             active_nhis: active.len() as i64,
             rotation_compliance_pct: pct(&active),
             open_findings,
+            per_model_total: per_model.len() as i64,
             per_model,
             trend,
         })
@@ -1407,6 +1411,14 @@ pub struct PostureQuery {
     /// Compute the 12-week trend (reads the rotation history); empty when false.
     #[serde(default)]
     pub trend: bool,
+    /// Only the models with an open finding in `per_model`.
+    #[serde(default)]
+    pub findings_only: bool,
+    /// List at most this many models in `per_model` (0..=`MAX_PAGE`; all when absent);
+    /// `per_model_total` counts them all. A screen that shows a few asks for a few: every
+    /// model of a large registry is hundreds of kilobytes to send and read.
+    #[serde(default)]
+    pub limit: Option<i64>,
 }
 
 /// One page of NHIs, by name, with their links and findings, and how many match in all.
@@ -1554,14 +1566,24 @@ impl Registry {
     /// [`Registry::nhi_posture_reference`].
     pub fn nhi_posture(&self) -> Result<Posture> {
         self.nhi_posture_with(&PostureQuery {
-            model_owner: None,
             trend: true,
+            ..Default::default()
         })
     }
 
     /// [`Registry::nhi_posture`] for a screen: `per_model` only for the models `model_owner`
     /// owns (every model when absent), and the trend only when asked for (else empty).
     pub fn nhi_posture_with(&self, q: &PostureQuery) -> Result<Posture> {
+        let limit = match q.limit {
+            None => usize::MAX,
+            Some(n) if (0..=crate::ops::pages::MAX_PAGE).contains(&n) => n as usize,
+            Some(_) => {
+                return Err(CoreError::invalid(
+                    "limit",
+                    format!("must be between 0 and {}", crate::ops::pages::MAX_PAGE),
+                ))
+            }
+        };
         let today = self.clock.now().date_naive();
         let t = today.to_string();
         let pred = |c: &str| finding_sql(c).expect("a finding code");
@@ -1743,11 +1765,17 @@ impl Registry {
             }
             flush(&name, &mut group);
         }
+        if q.findings_only {
+            per_model.retain(|p| p.open_findings > 0);
+        }
+        let per_model_total = per_model.len() as i64;
+        per_model.truncate(limit);
         Ok(Posture {
             active_nhis: active,
             rotation_compliance_pct: pct(active, overdue),
             open_findings,
             per_model,
+            per_model_total,
             trend: if q.trend {
                 self.rotation_trend(today)?
             } else {

@@ -3,12 +3,24 @@ import type { InboxItem } from "./InboxItem";
 import type { ModelView } from "./ModelView";
 import type { StateCount } from "./StateCount";
 
-export type Inbox = { items: Array<InboxItem>, 
+export type Inbox = { 
+/**
+ * Overdue first, then by deadline; the first `limit` when the query set one.
+ */
+items: Array<InboxItem>, 
+/**
+ * How many decisions there are in all (`items` may list fewer).
+ */
+items_total: number, 
 /**
  * Exceptions in the registry by state.
  */
 exceptions_by_state: Array<StateCount>, 
 /**
- * Models whose approval has lapsed.
+ * Models whose approval has lapsed, by name; the first `limit` when the query set one.
  */
-lapsed_approvals: Array<ModelView>, };
+lapsed_approvals: Array<ModelView>, 
+/**
+ * How many approvals have lapsed in all.
+ */
+lapsed_total: number, };

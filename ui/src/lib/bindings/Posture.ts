@@ -10,7 +10,15 @@ export type Posture = { active_nhis: number,
 /**
  * Share of active NHIs rotated within their policy, in percent (none when there are none).
  */
-rotation_compliance_pct: number | null, open_findings: Array<FindingCount>, per_model: Array<ModelPosture>, 
+rotation_compliance_pct: number | null, open_findings: Array<FindingCount>, 
+/**
+ * By model name (as the query asked: whose models, only those with findings, how many).
+ */
+per_model: Array<ModelPosture>, 
+/**
+ * How many models the query matched in all (`per_model` may list fewer).
+ */
+per_model_total: number, 
 /**
  * Weekly, oldest first, over the last 12 weeks.
  */

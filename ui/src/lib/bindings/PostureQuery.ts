@@ -11,4 +11,14 @@ model_owner: string | null,
 /**
  * Compute the 12-week trend (reads the rotation history); empty when false.
  */
-trend: boolean, };
+trend: boolean, 
+/**
+ * Only the models with an open finding in `per_model`.
+ */
+findings_only: boolean, 
+/**
+ * List at most this many models in `per_model` (0..=`MAX_PAGE`; all when absent);
+ * `per_model_total` counts them all. A screen that shows a few asks for a few: every
+ * model of a large registry is hundreds of kilobytes to send and read.
+ */
+limit: number | null, };
