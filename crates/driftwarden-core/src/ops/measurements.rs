@@ -1181,7 +1181,17 @@ impl Registry {
             .pragma_query_value(None, "cache_size", |r| r.get(0))?;
         self.conn
             .execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
+        // Every row an import writes references rows it found or wrote in its own transaction
+        // (the model found by name, its import row, the thresholds and exceptions of the series
+        // it loaded or opened), so SQLite's foreign-key lookups (up to four per measurement)
+        // would check nothing new. Off for the import's transaction, on again afterwards (a
+        // no-op inside a `batch`, whose transaction keeps them on).
+        // The tests check every link afterwards (`assert_links_hold`: foreign_key_check).
+        self.conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
         let out = self.store_in_tx(file, format, sha, policy, today, body);
+        if let Err(error) = self.conn.execute_batch("PRAGMA foreign_keys = ON;") {
+            tracing::error!(%error, "foreign keys not switched on again after an import");
+        }
         // The import has committed (or rolled back) by now: a failure to shrink the cache again
         // must not report it otherwise.
         let _ = crate::db::restore_cache(&self.conn, usual);
@@ -1596,7 +1606,54 @@ mod tests {
             out.push(json!([e.operation, e.entity_id, e.payload]));
         }
         assert!(reg.verify_log().unwrap().ok);
+        assert_links_hold(&reg);
         out
+    }
+
+    /// Foreign keys are on, and every row's references resolve (the import runs without
+    /// SQLite's per-row foreign-key lookups).
+    fn assert_links_hold(reg: &Registry) {
+        let on: i64 = reg
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(on, 1, "foreign keys are on again");
+        let broken: Vec<(String, i64, String)> = reg
+            .conn
+            .prepare("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+    }
+
+    #[test]
+    fn foreign_keys_are_on_again_after_an_import() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut reg = registry(&tmp.path().join("r"));
+        let csv = tmp.path().join("m.csv");
+        std::fs::write(&csv, series_csv(0, 300)).unwrap();
+        reg.ingest_file(&csv, &csv_opts(), &mut |_| {}).unwrap();
+        assert_links_hold(&reg);
+        std::fs::write(
+            &csv,
+            "model,version,metric,value,observed_at\nnope,1.0,psi,0.1,2026-10-01T00:00:00Z\n",
+        )
+        .unwrap();
+        assert!(reg.ingest_file(&csv, &csv_opts(), &mut |_| {}).is_err());
+        assert_links_hold(&reg);
+        // And they hold: a measurement of a model that does not exist is refused.
+        let err = reg
+            .conn
+            .execute(
+                "INSERT INTO measurements (model_id, metric, value, observed_at, import_id, evaluation)
+                 VALUES (999, 'psi', 0.1, '2026-10-01T00:00:00Z', 1, 'none')",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
     }
 
     #[test]
