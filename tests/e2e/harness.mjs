@@ -139,15 +139,24 @@ export async function withApp(testName, body, options = {}) {
   }
 }
 
+/** How long a screenshot may take: WebKitWebDriver has been seen never to answer one. */
+const SCREENSHOT_TIMEOUT = 30_000;
+
 export async function saveScreenshot(driver, name) {
+  let timer;
+  const timedOut = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${SCREENSHOT_TIMEOUT / 1000} s`)), SCREENSHOT_TIMEOUT);
+  });
   try {
-    const png = await driver.takeScreenshot();
+    const png = await Promise.race([driver.takeScreenshot(), timedOut]);
     mkdirSync(artifacts, { recursive: true });
     const path = join(artifacts, `${safeName(name)}.png`);
     writeFileSync(path, png, 'base64');
     console.error(`screenshot saved: ${path}`);
   } catch (error) {
     console.error(`could not save a screenshot: ${error}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
