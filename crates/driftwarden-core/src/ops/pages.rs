@@ -376,30 +376,34 @@ impl Registry {
                 clauses.push(format!("e.state = '{}'", st.as_str()));
             }
         }
+        // Values are bound (numbered in `args`); the state names above come from the enum.
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(m) = model {
-            clauses.push(format!("e.model_id = {}", resolve_model(&self.conn, m)?));
+            args.push(resolve_model(&self.conn, m)?.into());
+            clauses.push(format!("e.model_id = ?{}", args.len()));
         }
         let filter = if clauses.is_empty() {
             "1".to_string()
         } else {
             clauses.join(" AND ")
         };
-        let total: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM exceptions e WHERE {filter}"),
-            [],
-            |r| r.get(0),
-        )?;
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM exceptions e WHERE {filter}"))?
+            .query_row(rusqlite::params_from_iter(&args), |r| r.get(0))?;
         // The deadline `overdue` checks in each state (none once decided). An exception is
         // overdue exactly when that date is before today, so soonest deadline first puts the
         // overdue ones first, most overdue on top, whatever today is.
         let due = "(CASE WHEN e.state IN ('opened', 'validating') THEN e.validate_by
             WHEN e.state IN ('confirmed', 'escalated', 'recovered') THEN e.decide_by END)";
+        let (lim, off) = (args.len() + 1, args.len() + 2);
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT e.id FROM exceptions e WHERE {filter}
-             ORDER BY {due} IS NULL, {due}, e.id DESC LIMIT ?1 OFFSET ?2"
+             ORDER BY {due} IS NULL, {due}, e.id DESC LIMIT ?{lim} OFFSET ?{off}"
         ))?;
+        args.extend([limit.into(), offset.into()]);
         let ids = st
-            .query_map(params![limit, offset], |r| r.get::<_, i64>(0))?
+            .query_map(rusqlite::params_from_iter(&args), |r| r.get::<_, i64>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut one = self
             .conn
