@@ -105,6 +105,7 @@ test('a seeded registry of thousands of models: paged, virtualised tables and a 
       const decisions = Number((await showAll.getText()).match(/Show all ([\d,]+) decisions/)[1].replace(/,/g, ''));
       assert.ok(decisions > 25, `${decisions} decisions for the admin`);
       assert.equal(await rows(driver, 'inbox-item'), 25);
+      await saveScreenshot(driver, 'scale-home');
       await showAll.click();
       await driver.wait(async () => (await rows(driver, 'inbox-item')) === decisions, TIMEOUT, `all ${decisions} decisions listed`);
       assert.equal((await driver.findElements(By.css('[data-testid="inbox-all"]'))).length, 0);
