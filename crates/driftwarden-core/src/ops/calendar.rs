@@ -11,7 +11,6 @@ use ts_rs::TS;
 use crate::domain::{check_email, parse_date};
 use crate::error::{CoreError, Result};
 use crate::ops::nhis::{fast_date, ROTATION_DUE_SQL};
-use crate::ops::pages::MAX_PAGE;
 use crate::registry::Registry;
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -143,16 +142,7 @@ impl Registry {
                 format!("the range may span at most {MAX_RANGE_DAYS} days"),
             ));
         }
-        let limit = |field: &str, v: Option<i64>| -> Result<Option<usize>> {
-            match v {
-                None => Ok(None),
-                Some(n) if (0..=MAX_PAGE).contains(&n) => Ok(Some(n as usize)),
-                Some(_) => Err(CoreError::invalid(
-                    field,
-                    format!("must be between 0 and {MAX_PAGE}"),
-                )),
-            }
-        };
+        let limit = crate::ops::pages::item_limit;
         self.calendar_page(
             from,
             to,

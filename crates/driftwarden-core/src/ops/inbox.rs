@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::{ApprovalStatus, ModelStatus};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::ops::models::{finish, model_row, ModelView, MODEL_SELECT};
 use crate::registry::Registry;
 
@@ -106,16 +106,7 @@ impl Registry {
     /// [`Registry::inbox`] for a screen: the first `limit` decisions and lapsed approvals, with
     /// how many there are in all.
     pub fn inbox_with(&self, q: &InboxQuery) -> Result<Inbox> {
-        let limit = match q.limit {
-            None => usize::MAX,
-            Some(n) if (0..=crate::ops::pages::MAX_PAGE).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(CoreError::invalid(
-                    "limit",
-                    format!("must be between 0 and {}", crate::ops::pages::MAX_PAGE),
-                ))
-            }
-        };
+        let limit = crate::ops::pages::item_limit("limit", q.limit)?.unwrap_or(usize::MAX);
         let me = self.actor.id;
         let today = self.clock.now().date_naive();
         let mut items = Vec::new();

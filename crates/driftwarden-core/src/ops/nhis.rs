@@ -1574,16 +1574,7 @@ impl Registry {
     /// [`Registry::nhi_posture`] for a screen: `per_model` only for the models `model_owner`
     /// owns (every model when absent), and the trend only when asked for (else empty).
     pub fn nhi_posture_with(&self, q: &PostureQuery) -> Result<Posture> {
-        let limit = match q.limit {
-            None => usize::MAX,
-            Some(n) if (0..=crate::ops::pages::MAX_PAGE).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(CoreError::invalid(
-                    "limit",
-                    format!("must be between 0 and {}", crate::ops::pages::MAX_PAGE),
-                ))
-            }
-        };
+        let limit = crate::ops::pages::item_limit("limit", q.limit)?.unwrap_or(usize::MAX);
         let today = self.clock.now().date_naive();
         let t = today.to_string();
         let pred = |c: &str| finding_sql(c).expect("a finding code");

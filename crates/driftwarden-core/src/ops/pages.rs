@@ -18,6 +18,19 @@ pub const MAX_PAGE: i64 = 500;
 /// Default number of points of a displayed drift series.
 pub const CHART_POINTS: usize = 2000;
 
+/// An optional cap on how many items a read lists (`field` names it in the error): 0..=`MAX_PAGE`,
+/// or `None` for all of them.
+pub(crate) fn item_limit(field: &str, v: Option<i64>) -> Result<Option<usize>> {
+    match v {
+        None => Ok(None),
+        Some(n) if (0..=MAX_PAGE).contains(&n) => Ok(Some(n as usize)),
+        Some(_) => Err(CoreError::invalid(
+            field,
+            format!("must be between 0 and {MAX_PAGE}"),
+        )),
+    }
+}
+
 fn page_bounds(offset: i64, limit: i64) -> Result<(i64, i64)> {
     if offset < 0 {
         return Err(CoreError::invalid("offset", "must not be negative"));
