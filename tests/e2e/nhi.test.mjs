@@ -17,7 +17,7 @@ test('an overdue rotation recorded from the NHI page clears its finding; home sh
     // Home: the posture panel and the next 14 days.
     const compliance = await textOf(driver, 'posture-compliance', '%');
     assert.match(compliance, /^\d+%$/);
-    assert.match(await textOf(driver, 'posture-findings', 'NHI7'), /rotation-overdue/);
+    assert.match(await textOf(driver, 'posture-findings', 'NHI7'), /Rotation overdue/);
     await find(driver, 'home-upcoming');
 
     // The inventory, filtered to identities with an open finding, links to the NHI page.

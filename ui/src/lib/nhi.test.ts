@@ -105,13 +105,14 @@ describe('NHI view logic', () => {
   test('finding options come from the posture (open ones, by OWASP number); the chosen one is kept', () => {
     const posture = {
       open_findings: [
-        { code: 'rotation-overdue', owasp: 'NHI7', count: 3 },
-        { code: 'overprivileged', owasp: 'NHI5', count: 1 },
-        { code: 'no-expiry', owasp: 'NHI7', count: 0 },
-        { code: 'human-use', owasp: 'NHI10', count: 2 },
+        { code: 'rotation-overdue', owasp: 'NHI7', title: 'Rotation overdue', count: 3 },
+        { code: 'overprivileged', owasp: 'NHI5', title: 'Admin or wildcard scope', count: 1 },
+        { code: 'no-expiry', owasp: 'NHI7', title: 'No expiry date', count: 0 },
+        { code: 'human-use', owasp: 'NHI10', title: 'Used by people', count: 2 },
       ],
     };
     expect(postureFindingKinds(posture).map((k) => k.code)).toEqual(['overprivileged', 'rotation-overdue', 'human-use']);
+    expect(postureFindingKinds(posture).map((k) => k.title)).toEqual(['Admin or wildcard scope', 'Rotation overdue', 'Used by people']);
     expect(postureFindingKinds(posture, 'no-expiry').map((k) => [k.code, k.count])).toContainEqual(['no-expiry', null]);
     expect(postureFindingKinds(posture, 'any')).toHaveLength(3);
     expect(postureFindingKinds(null)).toEqual([]);

@@ -66,12 +66,12 @@ export function isFiltered(filter: NhiFilter): boolean {
 export function postureFindingKinds(
   posture: Pick<Posture, 'open_findings'> | null,
   chosen = '',
-): { code: string; owasp: string; count: number | null }[] {
-  const kinds: { code: string; owasp: string; count: number | null }[] = (posture?.open_findings ?? [])
+): { code: string; owasp: string; title: string; count: number | null }[] {
+  const kinds: { code: string; owasp: string; title: string; count: number | null }[] = (posture?.open_findings ?? [])
     .filter((f) => f.count > 0)
-    .map((f) => ({ code: f.code, owasp: f.owasp, count: f.count }));
+    .map((f) => ({ code: f.code, owasp: f.owasp, title: f.title, count: f.count }));
   if (chosen !== '' && chosen !== 'any' && !kinds.some((k) => k.code === chosen)) {
-    kinds.push({ code: chosen, owasp: '', count: null });
+    kinds.push({ code: chosen, owasp: '', title: chosen, count: null });
   }
   const num = (id: string): number => Number(id.replace(/\D/g, '')) || 0;
   return kinds.sort((a, b) => num(a.owasp) - num(b.owasp) || a.code.localeCompare(b.code));

@@ -148,6 +148,8 @@ pub struct DependentFinding {
 pub struct FindingCount {
     pub code: String,
     pub owasp: String,
+    /// What the finding is, in words (the same title each finding of this code carries).
+    pub title: String,
     pub count: i64,
 }
 
@@ -185,6 +187,22 @@ pub struct Posture {
 
 /// Findings are about the next 30 days.
 const EXPIRING_WITHIN_DAYS: i64 = 30;
+
+/// The title of a finding code, in words.
+fn finding_title(code: &str) -> &'static str {
+    match code {
+        "rotation-overdue" => "Rotation overdue",
+        "expired" => "Expired",
+        "expiring" => "Expires soon",
+        "no-expiry" => "No expiry date",
+        "orphaned" => "Owner offboarded",
+        "multi-environment" => "Used in several environments",
+        "shared" => "Shared by several models",
+        "human-use" => "Used by people",
+        "overprivileged" => "Admin or wildcard scope",
+        _ => "",
+    }
+}
 
 fn owasp(code: &str) -> &'static str {
     match code {
@@ -275,11 +293,11 @@ fn findings_of(
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut add = |code: &str, title: &str, detail: String| {
+    let mut add = |code: &str, detail: String| {
         out.push(Finding {
             code: code.into(),
             owasp: owasp(code).into(),
-            title: title.into(),
+            title: finding_title(code).into(),
             detail,
             accepted: accepted.get(&(v.id, code.to_string())).cloned(),
         });
@@ -288,7 +306,6 @@ fn findings_of(
     if today > due {
         add(
             "rotation-overdue",
-            "Rotation overdue",
             format!(
                 "due {due} (every {} days); {} days overdue",
                 v.rotation_days,
@@ -301,53 +318,37 @@ fn findings_of(
         .as_deref()
         .and_then(|e| NaiveDate::parse_from_str(e, "%Y-%m-%d").ok())
     {
-        Some(e) if e <= today => add("expired", "Expired", format!("expired on {e}")),
+        Some(e) if e <= today => add("expired", format!("expired on {e}")),
         Some(e) if (e - today).num_days() <= EXPIRING_WITHIN_DAYS => add(
             "expiring",
-            "Expires soon",
             format!("expires on {e}, in {} days", (e - today).num_days()),
         ),
         Some(_) => {}
         None => add(
             "no-expiry",
-            "No expiry date",
             "a credential that never expires is a long-lived secret".into(),
         ),
     }
     if !v.owner_active {
         add(
             "orphaned",
-            "Owner offboarded",
             format!("{} has been offboarded; re-assign an owner", v.owner),
         );
     }
     let envs = environments(v.environment.as_deref());
     if envs.len() > 1 {
-        add(
-            "multi-environment",
-            "Used in several environments",
-            format!("used in {}", envs.join(", ")),
-        );
+        add("multi-environment", format!("used in {}", envs.join(", ")));
     }
     if v.linked_models.len() > 1 {
-        add(
-            "shared",
-            "Shared by several models",
-            format!("used by {}", v.linked_models.join(", ")),
-        );
+        add("shared", format!("used by {}", v.linked_models.join(", ")));
     }
     if v.human_use {
-        add(
-            "human-use",
-            "Used by people",
-            "people use this identity interactively".into(),
-        );
+        add("human-use", "people use this identity interactively".into());
     }
     let privileged_scopes: Vec<&String> = v.scopes.iter().filter(|s| is_privileged(s)).collect();
     if !privileged_scopes.is_empty() {
         add(
             "overprivileged",
-            "Admin or wildcard scope",
             format!(
                 "scope {}",
                 privileged_scopes
@@ -1297,6 +1298,7 @@ impl Registry {
                 counts.get(*c).map(|n| FindingCount {
                     code: c.to_string(),
                     owasp: owasp(c).into(),
+                    title: finding_title(c).into(),
                     count: *n,
                 })
             })
@@ -1630,6 +1632,7 @@ impl Registry {
             .map(|(c, n)| FindingCount {
                 code: c.to_string(),
                 owasp: owasp(c).into(),
+                title: finding_title(c).into(),
                 count: n - accepted_by_code.get(*c).copied().unwrap_or(0),
             })
             .filter(|f| f.count > 0)
@@ -1848,5 +1851,22 @@ impl Registry {
                     .then(|| (ok[i] as f64 * 1000.0 / existing[i] as f64).round() / 10.0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_finding_code_has_a_title_and_an_owasp_id_of_its_own() {
+        let titles: std::collections::HashSet<&str> =
+            FINDING_CODES.iter().map(|c| finding_title(c)).collect();
+        assert_eq!(titles.len(), FINDING_CODES.len(), "{titles:?}");
+        for c in FINDING_CODES {
+            assert!(!finding_title(c).is_empty(), "{c}");
+            assert!(owasp(c).starts_with("NHI"), "{c}");
+        }
+        assert_eq!(finding_title("not-a-code"), "");
     }
 }
