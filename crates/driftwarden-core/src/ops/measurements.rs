@@ -151,6 +151,7 @@ struct Open {
 
 /// What the evaluator knows about one (model, metric): the threshold in force and the open
 /// exception, loaded once per import and kept in step with what it writes.
+#[derive(Default)]
 struct Series {
     threshold: Option<Th>,
     open: Option<Open>,
@@ -212,13 +213,7 @@ fn preload_series(w: &Tx<'_>) -> Result<Preloaded> {
         let i = match v.iter().position(|(m, _)| *m == metric) {
             Some(i) => i,
             None => {
-                v.push((
-                    metric,
-                    Series {
-                        threshold: None,
-                        open: None,
-                    },
-                ));
+                v.push((metric, Series::default()));
                 v.len() - 1
             }
         };
@@ -465,10 +460,7 @@ impl Evaluator<'_> {
                         let i = v.iter().position(|(m, _)| m == metric)?;
                         Some(v.swap_remove(i).1)
                     })
-                    .unwrap_or(Series {
-                        threshold: None,
-                        open: None,
-                    }),
+                    .unwrap_or_default(),
                 None => load_series(w, model_id, metric)?,
             }),
         };
@@ -1667,11 +1659,7 @@ mod tests {
         };
         assert_eq!(cache(&reg), -65_536);
         let head = "model,version,metric,value,observed_at\n";
-        let opts = IngestOptions {
-            format: IngestFormat::Csv,
-            model: None,
-            observed_at: None,
-        };
+        let opts = csv_opts();
         let good = tmp.path().join("good.csv");
         std::fs::write(
             &good,
