@@ -100,6 +100,8 @@ impl CipherProfile {
 
 /// Keys a connection with `key` under `profile` (nothing is read yet).
 pub(crate) fn apply_key(conn: &Connection, key: &DataKey, profile: CipherProfile) -> Result<()> {
+    // Page cryptography for the connection's codec, created by `PRAGMA key` (see page_crypto).
+    crate::page_crypto::install();
     let literal = key.sqlcipher_literal();
     let stmt = zeroize::Zeroizing::new(format!("PRAGMA key = {};", literal.as_str()));
     conn.execute_batch(&stmt)?;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fsutil;
 pub mod keys;
 pub mod ops;
+pub mod page_crypto;
 pub mod policy;
 mod registry;
 pub mod sample;
