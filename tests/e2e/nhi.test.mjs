@@ -63,5 +63,21 @@ test('an overdue rotation recorded from the NHI page clears its finding; home sh
     await choose(driver, 'nhi-filter-finding', 'rotation-overdue');
     await driver.wait(async () => (await overdueRows()).length === 2, TIMEOUT, 'two overdue identities left');
     assert.ok(!(await overdueRows()).some((row) => row.includes('svc-credit-scoring')));
+
+    // Linking an identity to a model: the model field suggests the core's matches for what is
+    // typed (a search, not a list of every model).
+    await click(driver, 'open-link-nhi');
+    await type(driver, 'link-nhi-name', 'bureau-api-key');
+    await type(driver, 'link-model', 'pricing');
+    const suggested = async () => {
+      const options = await driver.findElements(By.css('#link-model-options option'));
+      return Promise.all(options.map((o) => o.getAttribute('value')));
+    };
+    await driver.wait(async () => (await suggested()).join() === 'pricing-optimizer@2.0', TIMEOUT,
+      'the picker suggests the one matching model');
+    await type(driver, 'link-model', 'pricing-optimizer@2.0');
+    await type(driver, 'link-usage', 'Prices applications with bureau data');
+    await click(driver, 'link-submit');
+    assert.match(await textOf(driver, 'nhis-notice', 'linked'), /bureau-api-key is linked to pricing-optimizer/);
   });
 });

@@ -196,6 +196,16 @@ test('a seeded registry of thousands of models: paged, virtualised tables and a 
       const withFinding = Number(filtered.match(/^([\d,]+) of/)[1].replace(/,/g, ''));
       assert.ok(withFinding > 0 && withFinding < summary.nhis, filtered);
 
+      // Linking an NHI to a model: the model field asks the core for the first matches of what
+      // is typed, not for all 2,000 models.
+      await click(driver, 'open-link-nhi');
+      await find(driver, 'link-model');
+      const options = async () => (await driver.findElements(By.css('#link-model-options option'))).length;
+      await driver.wait(async () => (await options()) === 20, TIMEOUT, 'the picker offers the first 20 models');
+      assert.match(await (await driver.findElement(By.css('#link-model ~ .muted'))).getText(),
+        new RegExp(`Showing 20 of ${MODELS.toLocaleString('en')} models`));
+      await saveScreenshot(driver, 'scale-nhi-link');
+
       // Calendar, month view: a dense day lists a few NHI rotations and "+N more"; the link opens
       // that day's full list. The seeded rotations fall due within a few months of today.
       await click(driver, 'nav-calendar');

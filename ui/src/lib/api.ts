@@ -129,10 +129,6 @@ export function session(): Promise<SessionInfo | null> {
   return call<SessionInfo | null>('session');
 }
 
-export function listModels(): Promise<ModelView[]> {
-  return call<ModelView[]>('list_models');
-}
-
 /** One page of the model list, filtered and ordered (by name, then version) in the core. */
 export function listModelsPage(query: ModelQuery): Promise<ModelPage> {
   return call<ModelPage>('list_models_page', { query });
