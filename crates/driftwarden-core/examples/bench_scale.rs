@@ -220,7 +220,7 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
         |i| format!("{} items", i.items_total),
     );
     timed(
-        "model list page (tier high, active; 50 rows)",
+        "all models, filtered afterwards (list_models: the CLI's models list; tier high, active; 50 rows)",
         || {
             let all = reg.list_models()?;
             Ok(all
