@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "audit_log",
     "audit_log_page",
     "audit_log_for",
+    "model_timeline",
     "verify_log",
     "add_member",
     "offboard_member",

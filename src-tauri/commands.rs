@@ -360,6 +360,15 @@ pub fn audit_log_page(
     state.with(|r| r.audit_log_page(before, limit))
 }
 
+/// A model's decision timeline (its own, its thresholds' and its exceptions' events), oldest first.
+#[tauri::command(async)]
+pub fn model_timeline(
+    state: State<'_, AppState>,
+    model: String,
+) -> CommandResult<Vec<AuditEventView>> {
+    state.with(|r| r.model_timeline(&model))
+}
+
 #[tauri::command(async)]
 pub fn audit_log_for(
     state: State<'_, AppState>,

@@ -58,6 +58,7 @@ pub fn run() {
             commands::audit_log,
             commands::audit_log_page,
             commands::audit_log_for,
+            commands::model_timeline,
             commands::verify_log,
             commands::add_member,
             commands::offboard_member,

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { By } from 'selenium-webdriver';
+
 import { choose, click, find, gone, openSample, textOf, TIMEOUT, type, waitForAttribute, waitForValue, withApp } from './harness.mjs';
 
 const ORG = 'Acme Lending';
@@ -313,6 +315,13 @@ test('approver workflow: gate refuses, approve, breach, validate, decide, co-sig
       const timeline = await textOf(driver, 'model-timeline', 'co-signed');
       assert.match(timeline, /Disposition co-signed; exception closed/);
       assert.match(timeline, /Release approved \(signed\)/);
+      // One read of the model's record: its own, its thresholds' and its exceptions' events.
+      const operations = await Promise.all(
+        (await driver.findElements(By.css('[data-testid="model-timeline"] [data-testid="timeline-event"]')))
+          .map((e) => e.getAttribute('data-operation')));
+      for (const op of ['model.register', 'threshold.propose', 'exception.open', 'exception.cosign']) {
+        assert.ok(operations.includes(op), `${op} in the model timeline (${operations.join(', ')})`);
+      }
       assert.match(await textOf(driver, 'model-exceptions', 'closed'), /closed/);
 
       // The audit log verifies.

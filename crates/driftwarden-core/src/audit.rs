@@ -176,6 +176,27 @@ pub fn list(
     Ok(out)
 }
 
+/// The events of one model's decision record, oldest first: the model's own, its thresholds'
+/// and its exceptions' (one query over the entity index).
+pub fn list_for_model(conn: &Connection, model_id: i64) -> Result<Vec<AuditEventView>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{SELECT_EVENTS} WHERE (entity_type = 'model' AND entity_id = CAST(?1 AS TEXT))
+           OR (entity_type = 'threshold' AND entity_id IN
+                (SELECT CAST(id AS TEXT) FROM thresholds WHERE model_id = ?1))
+           OR (entity_type = 'exception' AND entity_id IN
+                (SELECT CAST(id AS TEXT) FROM exceptions WHERE model_id = ?1))
+         ORDER BY seq"
+    ))?;
+    let rows = st.query_map([model_id], row_view)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut v, text) = row?;
+        v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        out.push(v);
+    }
+    Ok(out)
+}
+
 /// Calls `f` with every event, oldest first, one at a time (nothing is collected).
 pub fn for_each(conn: &Connection, mut f: impl FnMut(AuditEventView) -> Result<()>) -> Result<()> {
     let mut st = conn.prepare(&format!("{SELECT_EVENTS} ORDER BY seq"))?;

@@ -651,6 +651,13 @@ impl Registry {
         audit::list(&self.conn, Some((entity_type, entity_id)), None)
     }
 
+    /// A model's decision timeline: the audit events of the model, of its thresholds and of its
+    /// exceptions, oldest first (what the model page shows, in one read).
+    pub fn model_timeline(&self, model: &str) -> Result<Vec<audit::AuditEventView>> {
+        let id = crate::ops::models::resolve_model(&self.conn, model)?;
+        audit::list_for_model(&self.conn, id)
+    }
+
     /// Sets this connection's page cache to `mib` MiB (1..=1024; 64 by default) and gives the
     /// memory above it back to the system. The desktop keeps a smaller cache than the CLI: it
     /// lives for hours, and its memory counts against the app's budget.

@@ -342,3 +342,48 @@ fn a_limited_inbox_lists_the_first_decisions_and_counts_them_all() {
         assert_eq!(err.field(), Some("limit"), "{err}");
     }
 }
+
+#[test]
+fn a_models_timeline_is_its_own_its_thresholds_and_its_exceptions_events_in_one_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    let reg = sample::create_sample(&dir, "sample passphrase", clock()).unwrap();
+    for name in [
+        "credit-risk",
+        "fraud-score",
+        "churn-predictor",
+        "pricing-optimizer",
+    ] {
+        let d = reg.show_model(name).unwrap();
+        // The reference: one read per record, merged by sequence (what the model page did).
+        let mut reference = reg.audit_log_for("model", &d.model.id.to_string()).unwrap();
+        for t in &d.thresholds {
+            reference.extend(reg.audit_log_for("threshold", &t.id.to_string()).unwrap());
+        }
+        for e in reg.list_exceptions(None, Some(name)).unwrap() {
+            reference.extend(reg.audit_log_for("exception", &e.id.to_string()).unwrap());
+        }
+        reference.sort_by_key(|e| e.seq);
+        let seqs = |v: &[AuditEventView]| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+        let timeline = reg.model_timeline(name).unwrap();
+        assert!(!timeline.is_empty(), "{name} has a history");
+        assert_eq!(seqs(&timeline), seqs(&reference), "{name}");
+        assert_eq!(
+            timeline.iter().map(|e| &e.payload).collect::<Vec<_>>(),
+            reference.iter().map(|e| &e.payload).collect::<Vec<_>>()
+        );
+    }
+    // credit-risk's record has all three kinds of entry.
+    let kinds: std::collections::BTreeSet<String> = reg
+        .model_timeline("credit-risk@2.3")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.entity_type)
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["exception", "model", "threshold"]
+    );
+    let err = reg.model_timeline("no-such-model").unwrap_err();
+    assert!(err.to_string().contains("no-such-model"), "{err}");
+}

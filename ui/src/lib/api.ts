@@ -257,6 +257,11 @@ export function auditLogPage(before: number | null, limit: number): Promise<Audi
 }
 
 /** Audit events of one record (entity: model, exception, threshold, nhi, member…). */
+/** A model's decision timeline: its own, its thresholds' and its exceptions' events, oldest first. */
+export function modelTimeline(model: string): Promise<AuditEventView[]> {
+  return call<AuditEventView[]>('model_timeline', { model });
+}
+
 export function auditLogFor(entity: string, id: number | string): Promise<AuditEventView[]> {
   return call<AuditEventView[]>('audit_log_for', { entity, id: String(id) });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { AuditEventView } from './bindings/AuditEventView';
-import { describeOperation, describePayload, matchesSearch, mergeEvents } from './timeline';
+import { describeOperation, describePayload, matchesSearch } from './timeline';
 
 function ev(seq: number, operation: string, payload: unknown = {}): AuditEventView {
   return {
@@ -29,11 +29,6 @@ describe('audit events in words', () => {
     );
     expect(describePayload(ev(2, 'exception.open', { metric: 'psi', value: 0.31 }))).toBe('psi · value 0.31');
     expect(describePayload(ev(3, 'x', null))).toBe('');
-  });
-
-  test('merging lists orders by sequence without duplicates', () => {
-    const merged = mergeEvents([[ev(3, 'a'), ev(1, 'b')], [ev(2, 'c'), ev(3, 'a')]]);
-    expect(merged.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
   test('search matches every word anywhere', () => {

@@ -75,17 +75,6 @@ export function describePayload(event: Pick<AuditEventView, 'operation' | 'paylo
   return parts.join(' · ');
 }
 
-/** Merges several event lists into one, by sequence, without duplicates. */
-export function mergeEvents(lists: readonly (readonly AuditEventView[])[]): AuditEventView[] {
-  const bySeq = new Map<number, AuditEventView>();
-  for (const list of lists) {
-    for (const event of list) {
-      bySeq.set(event.seq, event);
-    }
-  }
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
 /** Whether an event matches a free-text search (operation, actor, entity, payload). */
 export function matchesSearch(event: AuditEventView, query: string): boolean {
   const q = query.trim().toLowerCase();
