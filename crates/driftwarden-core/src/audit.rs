@@ -150,30 +150,31 @@ pub fn list(
     limit: Option<i64>,
 ) -> Result<Vec<AuditEventView>> {
     let limit = limit.unwrap_or(i64::MAX);
-    let mut out = Vec::new();
-    let mut push = |(mut v, text): (AuditEventView, String)| {
-        v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        out.push(v);
-    };
-    match entity {
+    let out = match entity {
         Some((t, id)) => {
             let mut st = conn.prepare(&format!(
                 "{SELECT_EVENTS} WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY seq LIMIT ?3"
             ))?;
-            for row in st.query_map(params![t, id, limit], row_view)? {
-                push(row?);
-            }
+            let rows = st.query_map(params![t, id, limit], row_view)?;
+            rows.map(|r| r.map(with_payload))
+                .collect::<rusqlite::Result<_>>()?
         }
         None => {
             let mut st = conn.prepare(&format!(
                 "SELECT * FROM ({SELECT_EVENTS} ORDER BY seq DESC LIMIT ?1) ORDER BY seq"
             ))?;
-            for row in st.query_map(params![limit], row_view)? {
-                push(row?);
-            }
+            let rows = st.query_map(params![limit], row_view)?;
+            rows.map(|r| r.map(with_payload))
+                .collect::<rusqlite::Result<_>>()?
         }
-    }
+    };
     Ok(out)
+}
+
+/// An event read by `row_view` with its payload parsed (kept as a string if it is not JSON).
+fn with_payload((mut v, text): (AuditEventView, String)) -> AuditEventView {
+    v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    v
 }
 
 /// The events of one model's decision record, oldest first: the model's own, its thresholds'
@@ -188,13 +189,9 @@ pub fn list_for_model(conn: &Connection, model_id: i64) -> Result<Vec<AuditEvent
          ORDER BY seq"
     ))?;
     let rows = st.query_map([model_id], row_view)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mut v, text) = row?;
-        v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        out.push(v);
-    }
-    Ok(out)
+    Ok(rows
+        .map(|r| r.map(with_payload))
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Calls `f` with every event, oldest first, one at a time (nothing is collected).
@@ -202,9 +199,7 @@ pub fn for_each(conn: &Connection, mut f: impl FnMut(AuditEventView) -> Result<(
     let mut st = conn.prepare(&format!("{SELECT_EVENTS} ORDER BY seq"))?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        let (mut v, text) = row_view(r)?;
-        v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        f(v)?;
+        f(with_payload(row_view(r)?))?;
     }
     Ok(())
 }
@@ -215,13 +210,9 @@ pub fn page(conn: &Connection, before: Option<i64>, limit: i64) -> Result<Vec<Au
         "{SELECT_EVENTS} WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"
     ))?;
     let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit], row_view)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mut v, text) = row?;
-        v.payload = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        out.push(v);
-    }
-    Ok(out)
+    Ok(rows
+        .map(|r| r.map(with_payload))
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Recomputes the whole chain. Names the first sequence number that does not verify.

@@ -368,34 +368,24 @@ mod tests {
                 let pgno = random(4);
                 for extra in [Some(&pgno), None] {
                     let (p2, n2) = extra.map_or((std::ptr::null(), 0), |e| (e.as_ptr(), 4));
-                    let mut ours = [0u8; 64];
-                    let mut theirs = [0u8; 64];
-                    let a = unsafe {
-                        page_hmac(
-                            null_mut(),
-                            algorithm,
-                            key.as_ptr(),
-                            32,
-                            data.as_ptr(),
-                            size as c_int,
-                            p2,
-                            n2,
-                            ours.as_mut_ptr(),
-                        )
+                    let run = |f: HmacFn| {
+                        let mut out = [0u8; 64];
+                        let rc = unsafe {
+                            f(
+                                null_mut(),
+                                algorithm,
+                                key.as_ptr(),
+                                32,
+                                data.as_ptr(),
+                                size as c_int,
+                                p2,
+                                n2,
+                                out.as_mut_ptr(),
+                            )
+                        };
+                        (rc, out)
                     };
-                    let b = unsafe {
-                        (o.hmac)(
-                            null_mut(),
-                            algorithm,
-                            key.as_ptr(),
-                            32,
-                            data.as_ptr(),
-                            size as c_int,
-                            p2,
-                            n2,
-                            theirs.as_mut_ptr(),
-                        )
-                    };
+                    let ((a, ours), (b, theirs)) = (run(page_hmac), run(o.hmac));
                     assert_eq!((a, b), (SQLITE_OK, SQLITE_OK));
                     assert_eq!(
                         ours[..len],
