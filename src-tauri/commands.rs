@@ -9,9 +9,9 @@ use driftwarden_core::{
     AuditEventView, CalendarPage, CalendarQuery, Clock, CoreError, CreateRegistry, DecideException,
     DecisionRights, DriftSeries, ErrorBody, ExceptionPage, ExceptionView, GateItem, HeadCheck,
     Inbox, InboxQuery, IngestOptions, IngestReport, MeasurementView, MemberView, ModelDetail,
-    ModelPage, ModelQuery, ModelView, NhiDetail, NhiLinkView, NhiPage, NhiQuery, NhiView, Policy,
-    Posture, PostureQuery, Progress, Registry, SessionInfo, SetDecisionRights, SetThreshold,
-    SweepReport, SystemClock, ThresholdView, VerifyReport,
+    ModelPage, ModelQuery, ModelTimeline, ModelView, NhiDetail, NhiLinkView, NhiPage, NhiQuery,
+    NhiView, Policy, Posture, PostureQuery, Progress, Registry, SessionInfo, SetDecisionRights,
+    SetThreshold, SweepReport, SystemClock, ThresholdView, VerifyReport,
 };
 use serde::Deserialize;
 use tauri::ipc::Channel;
@@ -360,12 +360,10 @@ pub fn audit_log_page(
     state.with(|r| r.audit_log_page(before, limit))
 }
 
-/// A model's decision timeline (its own, its thresholds' and its exceptions' events), oldest first.
+/// A model's decision timeline (its own, its thresholds' and its exceptions' events, oldest
+/// first) with the verified sign-offs they refer to.
 #[tauri::command(async)]
-pub fn model_timeline(
-    state: State<'_, AppState>,
-    model: String,
-) -> CommandResult<Vec<AuditEventView>> {
+pub fn model_timeline(state: State<'_, AppState>, model: String) -> CommandResult<ModelTimeline> {
     state.with(|r| r.model_timeline(&model))
 }
 

@@ -322,6 +322,14 @@ test('approver workflow: gate refuses, approve, breach, validate, decide, co-sig
       for (const op of ['model.register', 'threshold.propose', 'exception.open', 'exception.cosign']) {
         assert.ok(operations.includes(op), `${op} in the model timeline (${operations.join(', ')})`);
       }
+      // The approval, the disposition and the co-signature each show their verified signature.
+      const timelineSignatures = await Promise.all(
+        (await driver.findElements(By.css('[data-testid="model-timeline"] [data-testid="timeline-signature"]')))
+          .map((e) => e.getText()));
+      for (const kind of ['approval', 'disposition', 'cosign']) {
+        assert.ok(timelineSignatures.some((t) => t.startsWith('✓ Signature verified') && t.endsWith(kind)),
+          `a verified ${kind} signature in the model timeline (${timelineSignatures.join(' | ')})`);
+      }
       assert.match(await textOf(driver, 'model-exceptions', 'closed'), /closed/);
 
       // The audit log verifies.

@@ -177,6 +177,15 @@ fn with_payload((mut v, text): (AuditEventView, String)) -> AuditEventView {
     v
 }
 
+/// A model's decision timeline: its record's events, oldest first, and the sign-offs they refer
+/// to (by `signoff_id` in their payload), verified.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ModelTimeline {
+    pub events: Vec<AuditEventView>,
+    pub signoffs: Vec<crate::SignoffView>,
+}
+
 /// The events of one model's decision record, oldest first: the model's own, its thresholds'
 /// and its exceptions' (one query over the entity index).
 pub fn list_for_model(conn: &Connection, model_id: i64) -> Result<Vec<AuditEventView>> {

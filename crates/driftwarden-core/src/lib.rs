@@ -20,7 +20,7 @@ pub mod workflow;
 
 use std::path::PathBuf;
 
-pub use audit::{AuditEventView, VerifyReport};
+pub use audit::{AuditEventView, ModelTimeline, VerifyReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::{CipherProfile, DB_FILE, SCHEMA_VERSION};
 pub use domain::*;

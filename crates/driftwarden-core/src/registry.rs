@@ -651,11 +651,34 @@ impl Registry {
         audit::list(&self.conn, Some((entity_type, entity_id)), None)
     }
 
-    /// A model's decision timeline: the audit events of the model, of its thresholds and of its
-    /// exceptions, oldest first (what the model page shows, in one read).
-    pub fn model_timeline(&self, model: &str) -> Result<Vec<audit::AuditEventView>> {
+    /// A model's decision timeline (what the model page shows, in one call): the audit events of
+    /// the model, of its thresholds and of its exceptions, oldest first, and the verified
+    /// sign-offs of its approvals and exceptions that those events refer to.
+    pub fn model_timeline(&self, model: &str) -> Result<audit::ModelTimeline> {
         let id = crate::ops::models::resolve_model(&self.conn, model)?;
-        audit::list_for_model(&self.conn, id)
+        let events = audit::list_for_model(&self.conn, id)?;
+        let reference: String = self.conn.query_row(
+            "SELECT name || '@' || version FROM models WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        let mut signoffs: Vec<crate::SignoffView> = self
+            .list_approvals(&reference)?
+            .into_iter()
+            .flat_map(|a| a.signoffs)
+            .collect();
+        let mut st = self.conn.prepare_cached(
+            "SELECT DISTINCT s.entity_id FROM signoffs s JOIN exceptions e ON e.id = s.entity_id
+             WHERE s.entity_type = 'exception' AND e.model_id = ?1 ORDER BY s.entity_id",
+        )?;
+        let signed: Vec<i64> = st
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for exception in signed {
+            signoffs.extend(self.exception_signoffs(exception)?);
+        }
+        signoffs.sort_by_key(|s| s.id);
+        Ok(audit::ModelTimeline { events, signoffs })
     }
 
     /// Sets this connection's page cache to `mib` MiB (1..=1024; 64 by default) and gives the

@@ -365,8 +365,25 @@ fn a_models_timeline_is_its_own_its_thresholds_and_its_exceptions_events_in_one_
         }
         reference.sort_by_key(|e| e.seq);
         let seqs = |v: &[AuditEventView]| v.iter().map(|e| e.seq).collect::<Vec<_>>();
-        let timeline = reg.model_timeline(name).unwrap();
+        let ModelTimeline {
+            events: timeline,
+            signoffs,
+        } = reg.model_timeline(name).unwrap();
         assert!(!timeline.is_empty(), "{name} has a history");
+        // Every sign-off an event refers to comes with it, verified; and only those.
+        let referred: std::collections::BTreeSet<i64> = timeline
+            .iter()
+            .filter_map(|e| e.payload.get("signoff_id").and_then(|v| v.as_i64()))
+            .collect();
+        assert_eq!(
+            signoffs
+                .iter()
+                .map(|s| s.id)
+                .collect::<std::collections::BTreeSet<_>>(),
+            referred,
+            "{name}"
+        );
+        assert!(signoffs.iter().all(|s| s.valid), "{name}: {signoffs:?}");
         assert_eq!(seqs(&timeline), seqs(&reference), "{name}");
         assert_eq!(
             timeline.iter().map(|e| &e.payload).collect::<Vec<_>>(),
@@ -374,12 +391,12 @@ fn a_models_timeline_is_its_own_its_thresholds_and_its_exceptions_events_in_one_
         );
     }
     // credit-risk's record has all three kinds of entry.
-    let kinds: std::collections::BTreeSet<String> = reg
-        .model_timeline("credit-risk@2.3")
-        .unwrap()
-        .into_iter()
-        .map(|e| e.entity_type)
-        .collect();
+    let credit = reg.model_timeline("credit-risk@2.3").unwrap();
+    let signed: std::collections::BTreeSet<&str> =
+        credit.signoffs.iter().map(|s| s.kind.as_str()).collect();
+    assert!(signed.contains("approval"), "{signed:?}");
+    let kinds: std::collections::BTreeSet<String> =
+        credit.events.into_iter().map(|e| e.entity_type).collect();
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
         ["exception", "model", "threshold"]

@@ -32,6 +32,7 @@ import type { MeasurementView } from './bindings/MeasurementView';
 import type { ModelDetail } from './bindings/ModelDetail';
 import type { ModelPage } from './bindings/ModelPage';
 import type { ModelQuery } from './bindings/ModelQuery';
+import type { ModelTimeline } from './bindings/ModelTimeline';
 import type { NhiDetail } from './bindings/NhiDetail';
 import type { NhiLinkView } from './bindings/NhiLinkView';
 import type { NhiPage } from './bindings/NhiPage';
@@ -257,9 +258,9 @@ export function auditLogPage(before: number | null, limit: number): Promise<Audi
 }
 
 /** Audit events of one record (entity: model, exception, threshold, nhi, member…). */
-/** A model's decision timeline: its own, its thresholds' and its exceptions' events, oldest first. */
-export function modelTimeline(model: string): Promise<AuditEventView[]> {
-  return call<AuditEventView[]>('model_timeline', { model });
+/** A model's decision timeline: its own, its thresholds' and its exceptions' events, oldest first, with the verified sign-offs they refer to. */
+export function modelTimeline(model: string): Promise<ModelTimeline> {
+  return call<ModelTimeline>('model_timeline', { model });
 }
 
 export function auditLogFor(entity: string, id: number | string): Promise<AuditEventView[]> {

@@ -512,17 +512,23 @@ impl Registry {
     /// One exception with its escalations, links and verified sign-offs.
     pub fn show_exception(&self, id: i64) -> Result<ExceptionView> {
         let mut v = self.exception_view(id)?;
+        v.signoffs = self.exception_signoffs(id)?;
+        Ok(v)
+    }
+
+    /// The sign-offs of one exception (disposition, co-signature), each verified against the
+    /// exception as it is now.
+    pub(crate) fn exception_signoffs(&self, id: i64) -> Result<Vec<SignoffView>> {
         let registry_id = self.registry_id.clone();
         let conn = &self.conn;
-        v.signoffs = signing::verify_all(conn, "exception", id, &|kind, signer, at| {
+        signing::verify_all(conn, "exception", id, &|kind, signer, at| {
             let d = disposition_statement(conn, &registry_id, id)?;
             Ok(if kind == "cosign" {
                 cosign_statement(d, signer, at)
             } else {
                 d
             })
-        })?;
-        Ok(v)
+        })
     }
 
     /// The validator starts validating (`opened` → `validating`).
