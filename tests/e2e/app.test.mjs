@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { By } from 'selenium-webdriver';
-
 import { choose, click, find, gone, openSample, textOf, TIMEOUT, type, waitForAttribute, waitForValue, withApp } from './harness.mjs';
 
 const ORG = 'Acme Lending';
@@ -316,16 +314,16 @@ test('approver workflow: gate refuses, approve, breach, validate, decide, co-sig
       assert.match(timeline, /Disposition co-signed; exception closed/);
       assert.match(timeline, /Release approved \(signed\)/);
       // One read of the model's record: its own, its thresholds' and its exceptions' events.
-      const operations = await Promise.all(
-        (await driver.findElements(By.css('[data-testid="model-timeline"] [data-testid="timeline-event"]')))
-          .map((e) => e.getAttribute('data-operation')));
+      const operations = await driver.executeScript(
+        "return [...document.querySelectorAll('[data-testid=\"model-timeline\"] [data-testid=\"timeline-event\"]')]"
+        + '.map((e) => e.dataset.operation);');
       for (const op of ['model.register', 'threshold.propose', 'exception.open', 'exception.cosign']) {
         assert.ok(operations.includes(op), `${op} in the model timeline (${operations.join(', ')})`);
       }
       // The approval, the disposition and the co-signature each show their verified signature.
-      const timelineSignatures = await Promise.all(
-        (await driver.findElements(By.css('[data-testid="model-timeline"] [data-testid="timeline-signature"]')))
-          .map((e) => e.getText()));
+      const timelineSignatures = await driver.executeScript(
+        "return [...document.querySelectorAll('[data-testid=\"model-timeline\"] [data-testid=\"timeline-signature\"]')]"
+        + '.map((e) => e.textContent.replace(/\\s+/g, \' \').trim());');
       for (const kind of ['approval', 'disposition', 'cosign']) {
         assert.ok(timelineSignatures.some((t) => t.startsWith('✓ Signature verified') && t.endsWith(kind)),
           `a verified ${kind} signature in the model timeline (${timelineSignatures.join(' | ')})`);

@@ -69,10 +69,9 @@ test('an overdue rotation recorded from the NHI page clears its finding; home sh
     await click(driver, 'open-link-nhi');
     await type(driver, 'link-nhi-name', 'bureau-api-key');
     await type(driver, 'link-model', 'pricing');
-    const suggested = async () => {
-      const options = await driver.findElements(By.css('#link-model-options option'));
-      return Promise.all(options.map((o) => o.getAttribute('value')));
-    };
+    // (Read in one script: the picker re-renders its options as the core's answers arrive.)
+    const suggested = () => driver.executeScript(
+      "return [...document.querySelectorAll('#link-model-options option')].map((o) => o.value);");
     await driver.wait(async () => (await suggested()).join() === 'pricing-optimizer@2.0', TIMEOUT,
       'the picker suggests the one matching model');
     await type(driver, 'link-model', 'pricing-optimizer@2.0');

@@ -242,6 +242,11 @@ fn run(dir: &Path, plain: bool, ingest_rows: usize) -> Result<()> {
             || reg.list_measurements(model, Some("psi")),
             |v| format!("{} points", v.len()),
         );
+        timed(
+            &format!("model page ({label} model): decision timeline with its sign-offs"),
+            || reg.model_timeline(model),
+            |t| format!("{} events, {} sign-offs", t.events.len(), t.signoffs.len()),
+        );
     }
     timed(
         "model list page, paged API (tier high, active; 50 rows)",
