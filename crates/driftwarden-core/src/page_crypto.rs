@@ -114,6 +114,9 @@ struct OpenSsl {
 /// Whether `install` registered the provider (set by the first call).
 static INSTALLED: OnceLock<bool> = OnceLock::new();
 
+/// OpenSSL's functions for the cases this module hands back (set before registration).
+static FALLBACK: OnceLock<OpenSsl> = OnceLock::new();
+
 /// The name `PRAGMA cipher_provider` reports for connections using this module.
 pub const PROVIDER_NAME: &str = "rustcrypto";
 const PROVIDER_NAME_C: &CStr = c"rustcrypto";
@@ -168,9 +171,6 @@ fn register() -> bool {
         sqlcipher_register_provider(slot) == SQLITE_OK
     }
 }
-
-/// OpenSSL's functions for the cases this module hands back (set before registration).
-static FALLBACK: OnceLock<OpenSsl> = OnceLock::new();
 
 fn linked_release_matches() -> bool {
     // SAFETY: sqlcipher_version returns a string from sqlite3_mprintf (or null), which we free.
