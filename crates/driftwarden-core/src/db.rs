@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v5.sql"),
     include_str!("migrations/v6.sql"),
     include_str!("migrations/v7.sql"),
+    include_str!("migrations/v8.sql"),
 ];
 
 /// The newest schema this build reads and writes.

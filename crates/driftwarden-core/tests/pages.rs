@@ -3,6 +3,8 @@
 use chrono::{TimeZone, Utc};
 use driftwarden_core::*;
 
+use crate::common::{raw_db, SCHEMA_8_TO_7};
+
 const PASS: &str = "seeded registry passphrase";
 
 fn seeded() -> (tempfile::TempDir, Registry) {
@@ -140,6 +142,102 @@ fn drift_series_is_downsampled_for_display() {
         .points
         .windows(2)
         .all(|w| w[0].observed_at <= w[1].observed_at));
+}
+
+/// A schema-7 registry (every measurement spelling out its model and metric) is migrated on
+/// open to numbered series: every measurement keeps its id, values, time and evaluation, the
+/// lists and drift charts read the same, and the next import adds to the migrated series.
+#[test]
+fn a_schema_7_registry_migrates_its_measurements_to_numbered_series() {
+    let (tmp, reg) = seeded();
+    let dir = tmp.path().join("reg");
+    let admin = "admin@seed.example";
+    let answers = |reg: &Registry| -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        for m in reg.list_models().unwrap() {
+            let name = format!("{}@{}", m.name, m.version);
+            let all = reg.list_measurements(&name, None).unwrap();
+            out.push(serde_json::to_value(&all).unwrap());
+            for metric in ["psi", "drift_share"] {
+                let chart = reg.drift_series(&name, metric, Some(40)).unwrap();
+                out.push(serde_json::to_value(&chart).unwrap());
+            }
+        }
+        out
+    };
+    let before = answers(&reg);
+    let measured: usize = before
+        .iter()
+        .step_by(3)
+        .map(|v| v.as_array().unwrap().len())
+        .sum();
+    assert_eq!(measured, 6_000);
+    drop(reg);
+    let count = |sql: &str| -> i64 {
+        raw_db(&dir, admin, PASS)
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let series = count("SELECT count(*) FROM series");
+    raw_db(&dir, admin, PASS)
+        .execute_batch(&format!("BEGIN; {SCHEMA_8_TO_7} COMMIT;"))
+        .unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM sqlite_master WHERE name = 'series'"),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT model_id || metric) FROM measurements"),
+        series
+    );
+
+    let mut reg = Registry::open(&dir, admin, PASS, clock(2026, 11, 20)).unwrap();
+    assert_eq!(count("PRAGMA user_version"), i64::from(SCHEMA_VERSION));
+    assert_eq!(count("SELECT count(*) FROM series"), series);
+    assert_eq!(answers(&reg), before);
+    // A chart reads its series from the index alone, already in time order.
+    let db = raw_db(&dir, admin, PASS);
+    let plan: Vec<String> = db
+        .prepare(
+            "EXPLAIN QUERY PLAN
+             SELECT m.id, m.value FROM series s JOIN measurements m ON m.series_id = s.id
+             WHERE s.model_id = 1 AND s.metric = 'psi' ORDER BY m.observed_at, m.id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let plan = plan.join("; ");
+    drop(db);
+    assert!(
+        plan.contains("COVERING INDEX measurements_series"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+
+    let hot = reg.list_measurements("model-00000", Some("psi")).unwrap();
+    let csv = tmp.path().join("next.csv");
+    std::fs::write(
+        &csv,
+        "model,version,metric,value,observed_at\nmodel-00000,1.0,psi,0.0123,2026-11-20T08:59:00Z\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        format: IngestFormat::Csv,
+        model: None,
+        observed_at: None,
+    };
+    assert_eq!(reg.ingest_file(&csv, &opts, &mut |_| {}).unwrap().rows, 1);
+    assert_eq!(count("SELECT count(*) FROM series"), series);
+    let after = reg.list_measurements("model-00000", Some("psi")).unwrap();
+    assert_eq!(after.len(), hot.len() + 1);
+    let last = after.last().unwrap();
+    assert_eq!(
+        (last.value, last.observed_at.as_str()),
+        (0.0123, "2026-11-20T08:59:00Z")
+    );
+    assert!(reg.verify_log().unwrap().ok);
 }
 
 #[test]

@@ -374,7 +374,7 @@ impl Registry {
             .require_any(&[Role::Compliance, Role::Admin], "exporting an audit pack")?;
         let (from, to) = period(&data.scope)?;
         let mut st = self.conn.prepare(&format!(
-            "{MEASUREMENT_SELECT} WHERE model_id = ?1 ORDER BY observed_at, id"
+            "{MEASUREMENT_SELECT} WHERE s.model_id = ?1 ORDER BY m.observed_at, m.id"
         ))?;
         for m in &data.models {
             let mut rows = st.query([m.id])?;

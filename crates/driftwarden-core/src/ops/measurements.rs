@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -149,12 +149,28 @@ struct Open {
     pending_breaches: i64,
 }
 
-/// What the evaluator knows about one (model, metric): the threshold in force and the open
-/// exception, loaded once per import and kept in step with what it writes.
+/// What the evaluator knows about one (model, metric): its number in `series` (once it has one),
+/// the threshold in force and the open exception, loaded once per import and kept in step with
+/// what it writes.
 #[derive(Default)]
 struct Series {
+    id: Option<i64>,
     threshold: Option<Th>,
     open: Option<Open>,
+}
+
+/// The number of a (model, metric) series, given to it when it is first measured.
+fn series_id(w: &Tx<'_>, model_id: i64, metric: &str) -> Result<i64> {
+    let found = w
+        .prepare_cached("SELECT id FROM series WHERE model_id = ?1 AND metric = ?2")?
+        .query_row(params![model_id, metric], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    w.prepare_cached("INSERT INTO series (model_id, metric) VALUES (?1, ?2)")?
+        .execute(params![model_id, metric])?;
+    Ok(w.last_insert_rowid())
 }
 
 fn load_series(w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Series> {
@@ -175,7 +191,11 @@ fn load_series(w: &Tx<'_>, model_id: i64, metric: &str) -> Result<Series> {
         )?
         .query_row(params![model_id, metric], |r| open_row(r, 0))
         .optional()?;
-    Ok(Series { threshold, open })
+    Ok(Series {
+        id: None,
+        threshold,
+        open,
+    })
 }
 
 /// `id, breach, warn, direction` of a threshold, from column `at` on.
@@ -204,9 +224,9 @@ fn open_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Open> {
 /// Series preloaded for a large import, by model: `(metric, series)`.
 type Preloaded = HashMap<i64, Vec<(String, Series)>>;
 
-/// Every series' threshold in force and open breach exception, in two scans, chosen as
+/// Every series' number, threshold in force and open breach exception, in three scans, chosen as
 /// `load_series` chooses them: for a large import, where one query pair per series costs more
-/// (each reads and decrypts its own pages). A series not in the result has neither.
+/// (each reads and decrypts its own pages). A series not in the result has none of them.
 fn preload_series(w: &Tx<'_>) -> Result<Preloaded> {
     fn slot(pre: &mut Preloaded, model_id: i64, metric: String) -> &mut Series {
         let v = pre.entry(model_id).or_default();
@@ -220,6 +240,11 @@ fn preload_series(w: &Tx<'_>) -> Result<Preloaded> {
         &mut v[i].1
     }
     let mut pre = Preloaded::new();
+    let mut st = w.prepare("SELECT model_id, metric, id FROM series")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        slot(&mut pre, r.get(0)?, r.get(1)?).id = Some(r.get(2)?);
+    }
     // Ordered so that the first row of each (model, metric) is the one `load_series` takes.
     let mut st = w.prepare(
         "SELECT model_id, metric, id, breach, warn, direction FROM thresholds
@@ -251,10 +276,12 @@ fn preload_series(w: &Tx<'_>) -> Result<Preloaded> {
 /// Rows waiting to be inserted, with their string buffers reused from batch to batch.
 #[derive(Default)]
 struct PendingRow {
+    /// The order of insertion (see `CHUNK_ROWS`).
     model_id: i64,
-    metric: String,
+    series_id: i64,
     value: f64,
-    at: String,
+    /// Seconds since 1970-01-01T00:00:00Z.
+    at: i64,
     segment: Option<String>,
     source: Option<String>,
     evaluation: &'static str,
@@ -275,8 +302,12 @@ const CHUNK_ROWS: usize = 65_536;
 /// of those; more only delays the spill of dirty pages to the WAL. SQLite allocates the pages
 /// on demand (a small import stays small) and `db::restore_cache` gives them back afterwards.
 const IMPORT_CACHE_KIB: i64 = 196_608;
+/// `OR FAIL`: a row that broke a constraint would fail the statement without SQLite undoing the
+/// rows before it, and so without the statement journal it otherwise keeps for a multi-row
+/// insert (a copy of every page a statement touches first: ~10% of a large import). Nothing is
+/// left half-done: any error fails the import, and its transaction or savepoint rolls back.
 const INSERT_HEAD: &str =
-    "INSERT INTO measurements (model_id, metric, value, observed_at, segment, source,
+    "INSERT OR FAIL INTO measurements (series_id, value, observed_at, segment, source,
     import_id, evaluation, threshold_id, exception_id) VALUES ";
 
 #[cfg(not(test))]
@@ -309,21 +340,19 @@ struct InsertBatch<'c> {
     order: Vec<u32>,
 }
 
-fn reuse(buf: &mut String, s: &str) {
-    buf.clear();
-    buf.push_str(s);
-}
-
 fn reuse_opt(buf: &mut Option<String>, s: Option<&str>) {
     match (buf.as_mut(), s) {
-        (Some(b), Some(s)) => reuse(b, s),
+        (Some(b), Some(s)) => {
+            b.clear();
+            b.push_str(s);
+        }
         (_, s) => *buf = s.map(str::to_string),
     }
 }
 
 impl<'c> InsertBatch<'c> {
     fn new(conn: &'c rusqlite::Connection, import_id: i64) -> Result<Self> {
-        let tuple = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let tuple = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
         let many = conn.prepare(&format!(
             "{INSERT_HEAD}{}",
             vec![tuple; BATCH_ROWS].join(", ")
@@ -343,9 +372,9 @@ impl<'c> InsertBatch<'c> {
     fn push(
         &mut self,
         model_id: i64,
-        metric: &str,
+        series_id: i64,
         value: f64,
-        at: &str,
+        at: i64,
         segment: Option<&str>,
         source: Option<&str>,
         evaluation: &'static str,
@@ -357,9 +386,9 @@ impl<'c> InsertBatch<'c> {
         }
         let r = &mut self.rows[self.len];
         r.model_id = model_id;
-        reuse(&mut r.metric, metric);
+        r.series_id = series_id;
         r.value = value;
-        reuse(&mut r.at, at);
+        r.at = at;
         reuse_opt(&mut r.segment, segment);
         reuse_opt(&mut r.source, source);
         r.evaluation = evaluation;
@@ -398,17 +427,16 @@ impl<'c> InsertBatch<'c> {
     ) -> Result<()> {
         for (i, &k) in which.iter().enumerate() {
             let r = &rows[k as usize];
-            let b = i * 10;
-            st.raw_bind_parameter(b + 1, r.model_id)?;
-            st.raw_bind_parameter(b + 2, r.metric.as_str())?;
-            st.raw_bind_parameter(b + 3, r.value)?;
-            st.raw_bind_parameter(b + 4, r.at.as_str())?;
-            st.raw_bind_parameter(b + 5, r.segment.as_deref())?;
-            st.raw_bind_parameter(b + 6, r.source.as_deref())?;
-            st.raw_bind_parameter(b + 7, import_id)?;
-            st.raw_bind_parameter(b + 8, r.evaluation)?;
-            st.raw_bind_parameter(b + 9, r.threshold_id)?;
-            st.raw_bind_parameter(b + 10, r.exception_id)?;
+            let b = i * 9;
+            st.raw_bind_parameter(b + 1, r.series_id)?;
+            st.raw_bind_parameter(b + 2, r.value)?;
+            st.raw_bind_parameter(b + 3, r.at)?;
+            st.raw_bind_parameter(b + 4, r.segment.as_deref())?;
+            st.raw_bind_parameter(b + 5, r.source.as_deref())?;
+            st.raw_bind_parameter(b + 6, import_id)?;
+            st.raw_bind_parameter(b + 7, r.evaluation)?;
+            st.raw_bind_parameter(b + 8, r.threshold_id)?;
+            st.raw_bind_parameter(b + 9, r.exception_id)?;
         }
         st.raw_execute()?;
         Ok(())
@@ -434,7 +462,7 @@ struct Evaluator<'p> {
 }
 
 impl Evaluator<'_> {
-    /// Evaluates one measurement; returns (evaluation, threshold id, exception id).
+    /// Evaluates one measurement; returns (series id, evaluation, threshold id, exception id).
     fn evaluate(
         &mut self,
         w: &Tx<'_>,
@@ -442,7 +470,7 @@ impl Evaluator<'_> {
         metric: &str,
         value: f64,
         observed_at: &str,
-    ) -> Result<(&'static str, Option<i64>, Option<i64>)> {
+    ) -> Result<(i64, &'static str, Option<i64>, Option<i64>)> {
         let metric_no = match self.metrics.get(metric) {
             Some(n) => *n,
             None => {
@@ -464,8 +492,12 @@ impl Evaluator<'_> {
                 None => load_series(w, model_id, metric)?,
             }),
         };
+        let sid = match series.id {
+            Some(id) => id,
+            None => *series.id.insert(series_id(w, model_id, metric)?),
+        };
         let Some(th) = series.threshold else {
-            return Ok(("none", None, None));
+            return Ok((sid, "none", None, None));
         };
         let report = &mut self.report;
         if th.over(th.breach, value) {
@@ -499,7 +531,7 @@ impl Evaluator<'_> {
                     o.state = to;
                     report.breached_again.push(o.id);
                 }
-                return Ok(("breach", Some(th.id), Some(o.id)));
+                return Ok((sid, "breach", Some(th.id), Some(o.id)));
             }
             let (id, rebreach) = open_exception(
                 w,
@@ -527,7 +559,7 @@ impl Evaluator<'_> {
                 last_breach_value: Some(value),
                 pending_breaches: 0,
             });
-            return Ok(("breach", Some(th.id), Some(id)));
+            return Ok((sid, "breach", Some(th.id), Some(id)));
         }
         let warn = th.warn.is_some_and(|l| th.over(l, value));
         if warn {
@@ -556,7 +588,7 @@ impl Evaluator<'_> {
                 report.recovered.push(o.id);
             }
         }
-        Ok((if warn { "warn" } else { "ok" }, Some(th.id), None))
+        Ok((sid, if warn { "warn" } else { "ok" }, Some(th.id), None))
     }
 
     /// Writes the breach counters of the exceptions measurements were attached to.
@@ -579,9 +611,10 @@ impl Evaluator<'_> {
     }
 }
 
-/// For a time already in the stored form `YYYY-MM-DDTHH:MM:SSZ`: whether it is a valid instant.
-/// `None` when it has another shape (then the general RFC 3339 parser decides).
-fn canonical_time_ok(t: &str) -> Option<bool> {
+/// For a time already in the stored form `YYYY-MM-DDTHH:MM:SSZ`: the instant it names, or
+/// `Some(None)` when it names none (a 30 February, an hour 24). `None` when it has another shape
+/// (then the general RFC 3339 parser decides).
+fn canonical_time(t: &str) -> Option<Option<NaiveDateTime>> {
     let b = t.as_bytes();
     if b.len() != 20
         || b[4] != b'-'
@@ -608,7 +641,28 @@ fn canonical_time_ok(t: &str) -> Option<bool> {
     ) else {
         return None;
     };
-    Some(NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && h < 24 && mi < 60 && s < 60)
+    Some(NaiveDate::from_ymd_opt(y as i32, mo, d).and_then(|day| day.and_hms_opt(h, mi, s)))
+}
+
+/// A measurement's time as the database keeps it: seconds since 1970-01-01T00:00:00Z, from the
+/// stored form (every time reaches the store through `parse_observed` or `format_time`).
+fn stored_seconds(at: &str) -> Result<i64> {
+    match canonical_time(at) {
+        Some(Some(t)) => Ok(t.and_utc().timestamp()),
+        _ => Err(CoreError::invalid(
+            "observed_at",
+            format!("{at:?} is not a time in the stored form YYYY-MM-DDTHH:MM:SSZ"),
+        )),
+    }
+}
+
+/// The stored form of a measurement's time, read as seconds since 1970 from column `col` of `r`
+/// (see `stored_seconds`).
+pub(crate) fn seconds_time(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<String> {
+    let secs: i64 = r.get(col)?;
+    DateTime::from_timestamp(secs, 0)
+        .map(format_time)
+        .ok_or(rusqlite::Error::IntegralValueOutOfRange(col, secs))
 }
 
 /// Parses an RFC 3339 time into the stored form (UTC, whole seconds). Times already in that
@@ -628,8 +682,12 @@ fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<Cow<'a, str>>
             format!("{place}{t:?} is not an RFC 3339 time"),
         )
     };
-    if let Some(ok) = canonical_time_ok(t) {
-        return if ok { Ok(Cow::Borrowed(t)) } else { Err(bad()) };
+    if let Some(instant) = canonical_time(t) {
+        return if instant.is_some() {
+            Ok(Cow::Borrowed(t))
+        } else {
+            Err(bad())
+        };
     }
     let parsed = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
     Ok(Cow::Owned(format_time(parsed.with_timezone(&Utc))))
@@ -1224,8 +1282,9 @@ impl Registry {
                             segment: Option<&str>,
                             source: Option<&str>|
              -> Result<()> {
-                let (evaluation, th, ex) = ev.evaluate(w, model_id, metric, value, at)?;
-                batch.push(model_id, metric, value, at, segment, source, evaluation, th, ex)?;
+                let (series_id, evaluation, th, ex) = ev.evaluate(w, model_id, metric, value, at)?;
+                let at_s = stored_seconds(at)?;
+                batch.push(model_id, series_id, value, at_s, segment, source, evaluation, th, ex)?;
                 count += 1;
                 Ok(())
             };
@@ -1325,8 +1384,8 @@ impl Registry {
     ) -> Result<Vec<MeasurementView>> {
         let model_id = resolve_model(&self.conn, model)?;
         let mut st = self.conn.prepare(&format!(
-            "{MEASUREMENT_SELECT} WHERE model_id = ?1 AND (?2 IS NULL OR metric = ?2)
-             ORDER BY observed_at, id"
+            "{MEASUREMENT_SELECT} WHERE s.model_id = ?1 AND (?2 IS NULL OR s.metric = ?2)
+             ORDER BY m.observed_at, m.id"
         ))?;
         let rows = st
             .query_map(params![model_id, metric], measurement_row)?
@@ -1335,9 +1394,11 @@ impl Registry {
     }
 }
 
-/// The columns `measurement_row` reads.
-pub(crate) const MEASUREMENT_SELECT: &str = "SELECT id, model_id, metric, value, observed_at, segment, source, import_id, evaluation, threshold_id,
-     exception_id FROM measurements";
+/// The columns `measurement_row` reads (`m` the measurement, `s` its series).
+pub(crate) const MEASUREMENT_SELECT: &str =
+    "SELECT m.id, s.model_id, s.metric, m.value, m.observed_at, m.segment, m.source, m.import_id,
+     m.evaluation, m.threshold_id, m.exception_id
+     FROM measurements m JOIN series s ON s.id = m.series_id";
 
 /// One stored measurement, from a row of `MEASUREMENT_SELECT`.
 pub(crate) fn measurement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasurementView> {
@@ -1346,7 +1407,7 @@ pub(crate) fn measurement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Measure
         model_id: r.get(1)?,
         metric: r.get(2)?,
         value: r.get(3)?,
-        observed_at: r.get(4)?,
+        observed_at: seconds_time(r, 4)?,
         segment: r.get(5)?,
         source: r.get(6)?,
         import_id: r.get(7)?,
@@ -1621,6 +1682,52 @@ mod tests {
         assert!(broken.is_empty(), "{broken:?}");
     }
 
+    /// Measurement times are kept as seconds since 1970 and read back in the stored form: every
+    /// time that form can name comes back unchanged, and one it cannot name is refused.
+    #[test]
+    fn a_stored_time_survives_its_seconds() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let back = |secs: i64| -> String {
+            conn.query_row("SELECT ?1", [secs], |r| seconds_time(r, 0))
+                .unwrap()
+        };
+        for t in [
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T12:34:56Z",
+            "2026-11-20T09:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let secs = stored_seconds(t).unwrap();
+            assert_eq!(back(secs), t);
+            // The same instant as chrono counts it.
+            assert_eq!(
+                secs,
+                DateTime::parse_from_rfc3339(t).unwrap().timestamp(),
+                "{t}"
+            );
+        }
+        assert_eq!(stored_seconds("1970-01-01T00:00:00Z").unwrap(), 0);
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T09:00:60Z",
+            "2026-11-20T09:00:00+01:00",
+            "2026-11-20 09:00:00Z",
+        ] {
+            let err = stored_seconds(bad).unwrap_err().to_string();
+            assert!(err.contains("observed_at") && err.contains(bad), "{err}");
+        }
+        let err = conn
+            .query_row("SELECT ?1", [i64::MAX], |r| seconds_time(r, 0))
+            .unwrap_err();
+        assert!(
+            matches!(err, rusqlite::Error::IntegralValueOutOfRange(0, _)),
+            "{err}"
+        );
+    }
+
     #[test]
     fn foreign_keys_are_on_again_after_an_import() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1636,12 +1743,12 @@ mod tests {
         .unwrap();
         assert!(reg.ingest_file(&csv, &csv_opts(), &mut |_| {}).is_err());
         assert_links_hold(&reg);
-        // And they hold: a measurement of a model that does not exist is refused.
+        // And they hold: a measurement of a series that does not exist is refused.
         let err = reg
             .conn
             .execute(
-                "INSERT INTO measurements (model_id, metric, value, observed_at, import_id, evaluation)
-                 VALUES (999, 'psi', 0.1, '2026-10-01T00:00:00Z', 1, 'none')",
+                "INSERT INTO measurements (series_id, value, observed_at, import_id, evaluation)
+                 VALUES (999, 0.1, 1790812800, 1, 'none')",
                 [],
             )
             .unwrap_err();

@@ -10,6 +10,7 @@ use crate::audit::AuditEventView;
 use crate::domain::{ApprovalStatus, DeploymentMode, ExceptionState, ModelStatus, RiskTier};
 use crate::error::{CoreError, Result};
 use crate::ops::exceptions::{ex_row, ExceptionView, EX_SELECT};
+use crate::ops::measurements::seconds_time;
 use crate::ops::models::{finish, model_row, resolve_model, ModelView, MODEL_SELECT};
 use crate::registry::Registry;
 
@@ -452,11 +453,11 @@ impl Registry {
     ) -> Result<DriftSeries> {
         let model_id = resolve_model(&self.conn, model)?;
         let max = max_points.unwrap_or(CHART_POINTS).max(4);
-        // Pass 1, from the index alone (model_id, metric, observed_at, id, value): ids and
-        // values in time order. Pass 2 reads only the points kept.
+        // Pass 1, from the index alone (series_id, observed_at, id, value): ids and values in
+        // time order. Pass 2 reads only the points kept.
         let mut st = self.conn.prepare_cached(
-            "SELECT id, value FROM measurements WHERE model_id = ?1 AND metric = ?2
-             ORDER BY observed_at, id",
+            "SELECT m.id, m.value FROM series s JOIN measurements m ON m.series_id = s.id
+             WHERE s.model_id = ?1 AND s.metric = ?2 ORDER BY m.observed_at, m.id",
         )?;
         let series = st
             .query_map(params![model_id, metric], |r| {
@@ -472,7 +473,7 @@ impl Registry {
             if k {
                 points.push(one.query_row([id], |r| {
                     Ok(ChartPoint {
-                        observed_at: r.get(0)?,
+                        observed_at: seconds_time(r, 0)?,
                         value: r.get(1)?,
                         evaluation: r.get(2)?,
                     })

@@ -108,6 +108,27 @@ pub fn raw_db(dir: &Path, email: &str, pass: &str) -> rusqlite::Connection {
     conn
 }
 
+/// Takes a registry's measurements back to schema 7 (series and time spelt out in every row), for the
+/// tests that migrate an older registry: run on a raw connection, inside a transaction.
+pub const SCHEMA_8_TO_7: &str = "
+    CREATE TABLE measurements_v7 (
+        id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES models(id),
+        metric TEXT NOT NULL, value REAL NOT NULL, observed_at TEXT NOT NULL, segment TEXT,
+        source TEXT, import_id INTEGER NOT NULL REFERENCES imports(id),
+        evaluation TEXT NOT NULL CHECK (evaluation IN ('none', 'ok', 'warn', 'breach')),
+        threshold_id INTEGER REFERENCES thresholds(id),
+        exception_id INTEGER REFERENCES exceptions(id));
+    INSERT INTO measurements_v7
+        SELECT m.id, s.model_id, s.metric, m.value,
+            strftime('%Y-%m-%dT%H:%M:%SZ', m.observed_at, 'unixepoch'), m.segment, m.source,
+            m.import_id, m.evaluation, m.threshold_id, m.exception_id
+        FROM measurements m JOIN series s ON s.id = m.series_id;
+    DROP TABLE measurements;
+    DROP TABLE series;
+    ALTER TABLE measurements_v7 RENAME TO measurements;
+    CREATE INDEX measurements_series ON measurements(model_id, metric, observed_at, id, value);
+    PRAGMA user_version = 7;";
+
 pub fn event_count(reg: &Registry) -> usize {
     reg.audit_log(None).unwrap().len()
 }
