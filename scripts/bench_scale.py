@@ -176,6 +176,13 @@ def main():
         print(f"| {name} | {cell(o)} | {cell(o, 'p95_ms')} | {cell(o, 'cpu_p50_ms')} | {cell(f)} | "
               f"{cell(f, 'p95_ms')} | {cell(f, 'cpu_p50_ms')} | {ratio} | {size} |")
         rows.append({"name": name, "sqlcipher": o, "plain": f})
+    # The same workload end to end: every operation timed on both, one run of each (p50).
+    both = [(o["p50_ms"], flo[n]["p50_ms"]) for n, o in enc.items()
+            if o.get("p50_ms") and flo.get(n, {}).get("p50_ms")]
+    if both:
+        te, tf = sum(e for e, _ in both), sum(f for _, f in both)
+        print(f"| the whole workload (the sum of the {len(both)} p50s above timed on both) | {te:,.0f} | | | "
+              f"{tf:,.0f} | | | {te / tf:.2f}x (wall) | |")
     mem = enc.get("peak memory (VmHWM)", {}).get("kib")
     fmem = flo.get("peak memory (VmHWM)", {}).get("kib")
     print(f"| peak memory of the workload process (VmHWM) | {mem / 1024 if mem else 0:,.0f} MiB | | | "
