@@ -645,7 +645,8 @@ fn canonical_time(t: &str) -> Option<Option<NaiveDateTime>> {
 }
 
 /// A measurement's time as the database keeps it: seconds since 1970-01-01T00:00:00Z, from the
-/// stored form (every time reaches the store through `parse_observed` or `format_time`).
+/// stored form (the times `record_series` is given; the other ways in get them from
+/// `parse_observed` or `observed`).
 fn stored_seconds(at: &str) -> Result<i64> {
     match canonical_time(at) {
         Some(Some(t)) => Ok(t.and_utc().timestamp()),
@@ -665,11 +666,16 @@ pub(crate) fn seconds_time(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Resul
         .ok_or(rusqlite::Error::IntegralValueOutOfRange(col, secs))
 }
 
-/// Parses an RFC 3339 time into the stored form (UTC, whole seconds). Times already in that
-/// form are only checked, not rebuilt.
-/// `file` and `line` say where the time was read; line 0 means "not from a line of a file" and an
-/// empty `file` means "given directly".
-fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<Cow<'a, str>> {
+/// An instant as a measurement's time: the stored form and its seconds since 1970.
+fn observed(t: DateTime<Utc>) -> (String, i64) {
+    (format_time(t), t.timestamp())
+}
+
+/// Parses an RFC 3339 time into the stored form (UTC, whole seconds) and its seconds since 1970
+/// (what the measurements table keeps). Times already in that form are only checked, not
+/// rebuilt. `file` and `line` say where the time was read; line 0 means "not from a line of a
+/// file" and an empty `file` means "given directly".
+fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<(Cow<'a, str>, i64)> {
     let t = s.trim();
     let bad = || {
         let place = match (file.is_empty(), line) {
@@ -683,14 +689,14 @@ fn parse_observed<'a>(file: &str, line: u64, s: &'a str) -> Result<Cow<'a, str>>
         )
     };
     if let Some(instant) = canonical_time(t) {
-        return if instant.is_some() {
-            Ok(Cow::Borrowed(t))
-        } else {
-            Err(bad())
+        return match instant {
+            Some(i) => Ok((Cow::Borrowed(t), i.and_utc().timestamp())),
+            None => Err(bad()),
         };
     }
     let parsed = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
-    Ok(Cow::Owned(format_time(parsed.with_timezone(&Utc))))
+    let (text, seconds) = observed(parsed.with_timezone(&Utc));
+    Ok((Cow::Owned(text), seconds))
 }
 
 fn parse_value(file: &str, line: u64, s: &str) -> Result<f64> {
@@ -747,6 +753,8 @@ pub struct MeasurementValues<'a> {
     pub value: f64,
     /// In the stored form (RFC 3339, UTC, whole seconds).
     pub observed_at: Cow<'a, str>,
+    /// The same time in seconds since 1970 (what the measurements table keeps).
+    pub observed_s: i64,
     pub segment: Option<&'a str>,
     pub source: Option<&'a str>,
 }
@@ -839,7 +847,8 @@ impl<'a> MeasurementRecord<'a> {
             ));
         }
         let value = parse_value(file, line, record.get(self.c_value).unwrap_or(""))?;
-        let observed_at = parse_observed(file, line, record.get(self.c_at).unwrap_or(""))?;
+        let (observed_at, observed_s) =
+            parse_observed(file, line, record.get(self.c_at).unwrap_or(""))?;
         let opt = |c: Option<usize>| {
             c.and_then(|i| record.get(i))
                 .map(str::trim)
@@ -849,6 +858,7 @@ impl<'a> MeasurementRecord<'a> {
             metric,
             value,
             observed_at,
+            observed_s,
             segment: opt(self.c_segment),
             source: opt(self.c_source),
         })
@@ -913,6 +923,7 @@ struct ParsedRow {
     value: f64,
     /// In the stored form.
     at: std::ops::Range<usize>,
+    at_s: i64,
     segment: Option<std::ops::Range<usize>>,
     source: Option<std::ops::Range<usize>>,
 }
@@ -1009,6 +1020,7 @@ fn read_blocks<R: Read>(
                 metric: block.push_text(v.metric),
                 value: v.value,
                 at: block.push_text(&v.observed_at),
+                at_s: v.observed_s,
                 segment: v.segment.map(|s| block.push_text(s)),
                 source: v.source.map(|s| block.push_text(s)),
             };
@@ -1023,7 +1035,7 @@ fn read_blocks<R: Read>(
 }
 
 /// What an import's parser calls for each measurement: (transaction, evaluator, model id, metric,
-/// value, observed at, segment, source).
+/// value, observed at in the stored form and in seconds since 1970, segment, source).
 type Emit<'a> = dyn FnMut(
         &Tx<'_>,
         &mut Evaluator<'_>,
@@ -1031,6 +1043,7 @@ type Emit<'a> = dyn FnMut(
         &str,
         f64,
         &str,
+        i64,
         Option<&str>,
         Option<&str>,
     ) -> Result<()>
@@ -1065,10 +1078,12 @@ impl Registry {
                     CoreError::invalid("model", "an Evidently report needs the model it measures (--model NAME --version V)")
                 })?;
                 let rows = evidently_measurements(&file_name, &text)?;
-                let observed = match (&opts.observed_at, &rows.timestamp) {
-                    (Some(t), _) => parse_observed(&file_name, 0, t)?.into_owned(),
-                    (None, Some(t)) => parse_observed(&file_name, 0, t)?.into_owned(),
-                    (None, None) => format_time(self.clock.now()),
+                let (observed, observed_s) = match (&opts.observed_at, &rows.timestamp) {
+                    (Some(t), _) | (None, Some(t)) => {
+                        let (text, seconds) = parse_observed(&file_name, 0, t)?;
+                        (text.into_owned(), seconds)
+                    }
+                    (None, None) => observed(self.clock.now()),
                 };
                 let sha = hex::encode(tap.hash.clone().finalize());
                 self.store(&file_name, "evidently", &sha, |w, ev, emit| {
@@ -1081,6 +1096,7 @@ impl Registry {
                             metric,
                             *value,
                             &observed,
+                            observed_s,
                             None,
                             Some("evidently"),
                         )?;
@@ -1162,6 +1178,7 @@ impl Registry {
                             t(&r.metric),
                             r.value,
                             t(&r.at),
+                            r.at_s,
                             opt(&r.segment),
                             opt(&r.source),
                         )?;
@@ -1279,11 +1296,11 @@ impl Registry {
                             metric: &str,
                             value: f64,
                             at: &str,
+                            at_s: i64,
                             segment: Option<&str>,
                             source: Option<&str>|
              -> Result<()> {
                 let (series_id, evaluation, th, ex) = ev.evaluate(w, model_id, metric, value, at)?;
-                let at_s = stored_seconds(at)?;
                 batch.push(model_id, series_id, value, at_s, segment, source, evaluation, th, ex)?;
                 count += 1;
                 Ok(())
@@ -1321,9 +1338,12 @@ impl Registry {
         rows: &[NewMeasurement],
     ) -> Result<IngestReport> {
         let source = crate::domain::check_text("source", source, true, 500)?;
-        let at = match observed_at {
-            Some(t) => parse_observed("", 0, t)?.into_owned(),
-            None => format_time(self.clock.now()),
+        let (at, at_s) = match observed_at {
+            Some(t) => {
+                let (text, seconds) = parse_observed("", 0, t)?;
+                (text.into_owned(), seconds)
+            }
+            None => observed(self.clock.now()),
         };
         for (i, r) in rows.iter().enumerate() {
             if !metric_name_ok(&r.metric) {
@@ -1350,6 +1370,7 @@ impl Registry {
                     &r.metric,
                     r.value,
                     &at,
+                    at_s,
                     r.segment.as_deref(),
                     Some(&source),
                 )?;
@@ -1370,7 +1391,18 @@ impl Registry {
         self.store(source, "direct", &sha, |w, ev, emit| {
             let model_id = resolve_model(w, model)?;
             for (metric, value, at) in rows {
-                emit(w, ev, model_id, metric, *value, at, None, Some(source))?;
+                let at_s = stored_seconds(at)?;
+                emit(
+                    w,
+                    ev,
+                    model_id,
+                    metric,
+                    *value,
+                    at,
+                    at_s,
+                    None,
+                    Some(source),
+                )?;
             }
             Ok(())
         })
